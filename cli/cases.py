@@ -1,0 +1,66 @@
+"""`ehc case open|show`: registering a request and reading a case from the store."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from cli.common import console, date_arg, input_errors, print_json
+from models import casework
+from models.db import session
+from models.settings import settings, today
+
+app = typer.Typer(help="Open and read EHC cases.", no_args_is_help=True)
+
+
+@app.command("open")
+@input_errors
+def open_(
+    child_name: str = typer.Option(..., "--child-name"),
+    dob: str = typer.Option(..., "--dob", help="YYYY-MM-DD"),
+    requested_on: str = typer.Option(..., "--requested-on", help="YYYY-MM-DD: the day the LA received the request"),
+    requester: str = typer.Option(..., "--requester", help="parent | young-person | setting | other"),
+    flag: list[str] = typer.Option([], "--flag", help="advice the case needs beyond the usual: hi, vi, pfa, ..."),
+) -> None:
+    """Register a request for an EHC needs assessment; prints the new case reference."""
+    born = date_arg(dob, "--dob")
+    requested = date_arg(requested_on, "--requested-on")
+    with session() as s:
+        case = casework.open_case(s, child_name=child_name, dob=born, requested_on=requested,
+                                  requester=requester, today=today(), actor=settings().actor, flags=flag)
+        reference = case.reference
+    typer.echo(reference)
+
+
+@app.command("show")
+@input_errors
+def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print a case, its steps and their deadlines."""
+    with session() as s:
+        case = casework.get_case(s, reference)
+        child = casework.child_of(s, case)
+        steps = casework.case_steps(s, case)
+        exceptions = casework.case_exceptions(s, case)
+    if as_json:
+        print_json({
+            "reference": case.reference, "stage": case.stage, "status": case.status, "rule_set": case.rule_set,
+            "requested_on": case.requested_on,
+            "steps": [{"key": st.key, "rule": st.rule_id, "role": st.role, "due": st.due_on, "target": st.target_on,
+                       "disapplied": st.disapplied, "status": st.status, "completed_on": st.completed_on}
+                      for st in steps],
+            "exceptions": [{"kind": e.kind, "from": e.start_on, "to": e.end_on} for e in exceptions],
+        })
+        return
+    console.print(f"[bold]{case.reference}[/bold]  {child.name} (born {child.date_of_birth})")
+    console.print(f"stage {case.stage} · status {case.status} · requested {case.requested_on} "
+                  f"by {case.requester} · rule set {case.rule_set}")
+    table = Table()
+    for heading in ("step", "rule", "who", "started", "due", "target", "status", "done"):
+        table.add_column(heading)
+    for st in steps:
+        due = f"{st.due_on}" + (" (disapplied)" if st.disapplied else "")
+        table.add_row(st.key, st.rule_id or "", st.role, str(st.started_on), due, str(st.target_on or ""),
+                      st.status, str(st.completed_on or ""))
+    console.print(table)
+    for e in exceptions:
+        console.print(f"exception {e.kind} {e.start_on} … {e.end_on}: {e.evidence_note}")

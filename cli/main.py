@@ -1,0 +1,26 @@
+"""`ehc`: the command line of the EHC pathway engine."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import cases, deadlines
+from cli.common import input_errors
+from models import db
+
+app = typer.Typer(help="EHC statutory pathway: clocks, cases, flows.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.command("deadline")(deadlines.deadline)
+app.command("timeline")(deadlines.timeline)
+app.command("year-group")(deadlines.year_group)
+app.add_typer(cases.app, name="case")
+
+db_app = typer.Typer(help="The case store's schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@input_errors
+def upgrade() -> None:
+    """Apply every migration to the store named by EHC_DATABASE_URL (default: ./ehc.db)."""
+    typer.echo(f"case store at revision {db.upgrade()}")

@@ -1,0 +1,1 @@
+"""The case store (SQLModel tables) and the law (`models.statutory`). No Prefect import here."""

@@ -1,0 +1,257 @@
+"""Named queries and changes on the case store: opening a case, its steps and deadlines, exceptions, audit.
+
+Every deadline written here comes from `models.statutory`; every change writes the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, func, select
+
+from models import statutory
+from models.cases import AuditEvent, Case, Child, ClockException, Step
+from models.errors import InputError
+
+REQUESTERS = ("parent", "young-person", "setting", "other")
+REFERENCE = re.compile(r"^EHC-\d{4}-\d{5}$")
+MAX_AGE = 25
+LA = "la"  # the council's own steps
+
+
+def audit(
+    s: Session,
+    case: Case | None,
+    actor: str,
+    action: str,
+    *,
+    on: dt.date | None = None,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+    **detail,
+) -> AuditEvent:
+    event = AuditEvent(
+        case_id=case.id if case else None,
+        actor=actor,
+        action=action,
+        on=on,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        detail=detail,
+    )
+    s.add(event)
+    return event
+
+
+def move_stage(s: Session, case: Case, to_stage: str, actor: str, action: str, on: dt.date, **detail) -> None:
+    """Change a case's stage, recording the transition in the audit log."""
+    audit(s, case, actor, action, on=on, from_stage=case.stage, to_stage=to_stage, **detail)
+    case.stage = to_stage
+    s.add(case)
+
+
+def get_case(s: Session, reference: str) -> Case:
+    if not REFERENCE.match(reference):
+        raise InputError("REF", f"{reference!r} is not a case reference of the form EHC-YYYY-NNNNN")
+    case = s.exec(select(Case).where(Case.reference == reference)).first()
+    if case is None:
+        raise InputError("REF", f"no case {reference}")
+    return case
+
+
+def next_reference(s: Session, year: int) -> str:
+    prefix = f"EHC-{year}-"
+    last = s.exec(select(func.max(Case.reference)).where(col(Case.reference).startswith(prefix))).one()
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:05d}"
+
+
+def open_case(
+    s: Session,
+    *,
+    child_name: str,
+    dob: dt.date,
+    requested_on: dt.date,
+    requester: str,
+    today: dt.date,
+    actor: str,
+    flags: Iterable[str] = (),
+) -> Case:
+    """Register a request for an EHC needs assessment (CFA s36) and start its 6-week clock (reg 5(1))."""
+    if not child_name.strip():
+        raise InputError("--child-name", "must not be empty")
+    if requester not in REQUESTERS:
+        raise InputError("--requester", f"must be one of {', '.join(REQUESTERS)}")
+    if dob > today:
+        raise InputError("--dob", "must not be in the future")
+    if requested_on > today:
+        raise InputError("--requested-on", "must not be in the future")
+    if requested_on < dob:
+        raise InputError("--requested-on", "must not be before the date of birth")
+    if statutory.age_on(dob, requested_on) >= MAX_AGE:
+        raise InputError("--dob", "the young person must be under 25 on the request date (CFA s83(2))")
+    child = s.exec(select(Child).where(Child.name == child_name.strip(), Child.date_of_birth == dob)).first()
+    if child is not None:
+        open_ref = s.exec(
+            select(Case.reference).where(Case.child_id == child.id, Case.status != "closed")
+        ).first()
+        if open_ref:
+            raise InputError("--child-name", f"this child already has an open case ({open_ref})")
+    else:
+        child = Child(name=child_name.strip(), date_of_birth=dob)
+        s.add(child)
+        s.flush()
+    case = Case(
+        reference=next_reference(s, requested_on.year),
+        child_id=child.id,
+        rule_set=statutory.RULE_SET,
+        requested_on=requested_on,
+        requester=requester,
+        flags=sorted(set(flags)),
+        stage="decision_to_assess",
+    )
+    s.add(case)
+    s.flush()
+    audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage="request",
+          requester=requester)
+    add_step(s, case, key="assess.decision", kind="decision_to_assess", rule_id="assess.decision",
+             role=LA, start=requested_on)
+    move_stage(s, case, "decision_to_assess", actor, "decision to assess due", requested_on)
+    return case
+
+
+def case_exceptions(s: Session, case: Case) -> list[ClockException]:
+    return list(s.exec(select(ClockException).where(ClockException.case_id == case.id).order_by(ClockException.id)))
+
+
+def _engine_exceptions(records: Iterable[ClockException], rule_id: str) -> tuple[list, dict]:
+    """The case's recorded exceptions that the law allows for `rule_id`, and their facts."""
+    allowed = statutory.rule(rule_id).exceptions
+    chosen = [r for r in records if r.kind in allowed]
+    facts: dict[str, str] = {}
+    for r in chosen:
+        facts.update(r.facts)
+    return [statutory.ClockException(r.kind, r.start_on, r.end_on) for r in chosen], facts
+
+
+def compute_due(s: Session, case: Case, rule_id: str, start: dt.date, facts: dict | None = None,
+                step: Step | None = None) -> statutory.Deadline:
+    """The statutory date for one of the case's steps, with the case's applicable exceptions."""
+    records = [r for r in case_exceptions(s, case) if r.step_id in (None, step.id if step else None)]
+    exceptions, exc_facts = _engine_exceptions(records, rule_id)
+    return statutory.deadline(rule_id, start, exceptions, {**exc_facts, **(facts or {})}, rule_set=case.rule_set)
+
+
+def add_step(
+    s: Session,
+    case: Case,
+    *,
+    key: str,
+    kind: str,
+    role: str,
+    start: dt.date,
+    rule_id: str | None = None,
+    due: dt.date | None = None,
+    source: str | None = None,
+    organisation: str | None = None,
+    contact_id: int | None = None,
+    facts: dict | None = None,
+    details: dict | None = None,
+) -> Step:
+    """Create a step once: a second call with the same key returns the existing step unchanged."""
+    existing = s.exec(select(Step).where(Step.case_id == case.id, Step.key == key)).first()
+    if existing is not None:
+        return existing
+    if rule_id is None and due is None:
+        raise ValueError("a step needs a statutory rule or an explicit due date")
+    step = Step(case_id=case.id, key=key, kind=kind, rule_id=rule_id, source=source, role=role,
+                organisation=organisation, contact_id=contact_id, started_on=start, due_on=due or start,
+                details={**(details or {}), **({"facts": facts} if facts else {})})
+    if rule_id is not None:
+        d = compute_due(s, case, rule_id, start, facts)
+        step.due_on, step.target_on, step.disapplied = d.due, d.target, d.disapplied
+    else:
+        step.target_on = step.due_on
+    s.add(step)
+    s.flush()
+    return step
+
+
+def open_steps(s: Session, case: Case) -> list[Step]:
+    return list(s.exec(select(Step).where(Step.case_id == case.id, Step.status == "open").order_by(Step.id)))
+
+
+def case_steps(s: Session, case: Case) -> list[Step]:
+    return list(s.exec(select(Step).where(Step.case_id == case.id).order_by(Step.id)))
+
+
+def recompute_deadlines(s: Session, case: Case) -> None:
+    """Re-apply the case's exceptions to every open step with a statutory rule."""
+    for step in open_steps(s, case):
+        if step.rule_id:
+            d = compute_due(s, case, step.rule_id, step.started_on, step.details.get("facts"), step)
+            step.due_on, step.target_on, step.disapplied = d.due, d.target, d.disapplied
+            s.add(step)
+
+
+def add_exception(
+    s: Session,
+    case: Case,
+    *,
+    kind: str,
+    start: dt.date,
+    end: dt.date,
+    actor: str,
+    evidence_note: str = "",
+    facts: dict | None = None,
+    step_key: str | None = None,
+) -> ClockException:
+    """Record a clock exception (spec §3) and re-apply it to the case's open steps.
+
+    The kind must be one the law allows for at least one open step (e.g. `missed_appointment` only for
+    advice, reg 8(2)(c)); the period is checked by the engine against each such step."""
+    steps = open_steps(s, case)
+    if step_key is not None:
+        steps = [st for st in steps if st.key == step_key]
+        if not steps:
+            raise InputError("--step", f"no open step {step_key!r} on {case.reference}")
+    targets = [st for st in steps if st.rule_id and kind in statutory.rule(st.rule_id).exceptions]
+    if kind not in statutory.EXCEPTION_KINDS:
+        raise InputError("KIND", f"unknown exception kind {kind!r} (one of {', '.join(statutory.EXCEPTION_KINDS)})")
+    if not targets:
+        raise InputError("KIND", f"{kind} applies to none of the open limits of {case.reference}")
+    record = ClockException(case_id=case.id, step_id=targets[0].id if step_key else None, kind=kind,
+                            start_on=start, end_on=end, evidence_note=evidence_note, facts=facts or {},
+                            recorded_by=actor)
+    for st in targets:  # validates period, length and facts; raises before anything is written
+        statutory.deadline(st.rule_id, st.started_on, [statutory.ClockException(kind, start, end)],
+                           {**(st.details.get("facts") or {}), **(facts or {})}, rule_set=case.rule_set)
+    s.add(record)
+    s.flush()
+    recompute_deadlines(s, case)
+    audit(s, case, actor, "clock exception recorded", on=start, kind=kind, start=start.isoformat(),
+          end=end.isoformat(), regulation=statutory.EXCEPTION_REGULATIONS[kind])
+    return record
+
+
+def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, **details) -> Step:
+    """Mark a step done on a date; a step already done is left as it is."""
+    if step.status == "done":
+        return step
+    if on < step.started_on:
+        raise InputError("--on", f"{on} is before {step.key} started ({step.started_on})")
+    step.status, step.completed_on = "done", on
+    step.details = {**step.details, **details}
+    s.add(step)
+    audit(s, case, actor, f"{step.key} done", on=on, step=step.key, late=on > step.due_on)
+    return step
+
+
+def child_of(s: Session, case: Case) -> Child:
+    return s.get(Child, case.child_id)
+
+
+def audit_log(s: Session, case: Case) -> list[AuditEvent]:
+    return list(s.exec(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)))

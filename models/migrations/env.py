@@ -1,0 +1,26 @@
+"""Alembic environment: runs migrations against the URL set in `models.db.alembic_config`."""
+
+import sqlalchemy as sa
+from alembic import context
+
+import models.cases  # noqa: F401  (registers the tables)
+import models.notices  # noqa: F401
+from sqlmodel import SQLModel
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    connectable = sa.create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

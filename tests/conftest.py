@@ -1,0 +1,74 @@
+"""Shared fixtures: a migrated case store on SQLite and, where 127.0.0.1:5432 answers, on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from models import db
+
+# Prefect: no telemetry, and nothing written to the developer's own ~/.prefect by the test server.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+POSTGRES_URL = os.environ.get("EHC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def postgres_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+
+
+def _reset_postgres(url: str) -> None:
+    """Drop whatever an earlier run left, so the migrations themselves build the schema."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated() -> str:
+    _reset_postgres(POSTGRES_URL)
+    db.upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path, monkeypatch) -> str:
+    """A migrated, empty case store; EHC_DATABASE_URL points at it for the test's duration."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ehc.db'}"
+        db.upgrade(url)
+    else:
+        url = request.getfixturevalue("_postgres_migrated")
+        engine = db.engine(url)
+        with engine.begin() as conn:
+            tables = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    monkeypatch.setenv("EHC_DATABASE_URL", url)
+    yield url
+    if request.param == "sqlite":
+        db.dispose_engine(url)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect server (API + database) for the whole session: flows run against it for real."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
