@@ -30,20 +30,22 @@ def postgres_answers() -> bool:
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
 
 
-def _reset_postgres(url: str) -> None:
-    """Drop whatever an earlier run left, so the migrations themselves build the schema."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def _postgres_migrated() -> str:
-    _reset_postgres(POSTGRES_URL)
-    db.upgrade(POSTGRES_URL)
-    return POSTGRES_URL
+    """A schema of this run's own inside the `test` database, so concurrent runs never touch each other;
+    the migrations themselves build it, and it is dropped at the end."""
+    schema = f"ehc_test_{os.getpid()}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    db.upgrade(url)
+    yield url
+    db.dispose_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,0 +1,15 @@
+import datetime as dt
+
+from models import casework
+from models.db import session
+
+
+def test_open_case_writes_first_step_with_engine_deadline(store_url):
+    with session() as s:
+        case = casework.open_case(s, child_name="A Child", dob=dt.date(2015, 3, 2), requested_on=dt.date(2025, 1, 6),
+                                  requester="parent", today=dt.date(2025, 1, 7), actor="t")
+    with session() as s:
+        case = casework.get_case(s, case.reference)
+        (step,) = casework.case_steps(s, case)
+    assert case.reference == "EHC-2025-00001"
+    assert step.due_on == dt.date(2025, 2, 17)
