@@ -13,7 +13,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Child(SQLModel, table=True):
@@ -23,6 +23,7 @@ class Child(SQLModel, table=True):
     name: str
     date_of_birth: dt.date
     year_group_offset: int = 0  # out-of-year-group placement (spec §4)
+    family_email: str | None = None  # parent's or young person's address for notices
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
 

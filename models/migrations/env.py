@@ -2,10 +2,10 @@
 
 import sqlalchemy as sa
 from alembic import context
+from sqlmodel import SQLModel
 
 import models.cases  # noqa: F401  (registers the tables)
 import models.notices  # noqa: F401
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata

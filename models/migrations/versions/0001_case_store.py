@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('date_of_birth', sa.Date(), nullable=False),
     sa.Column('year_group_offset', sa.Integer(), nullable=False),
+    sa.Column('family_email', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
