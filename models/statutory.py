@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -345,12 +346,15 @@ RULES: dict[str, Rule] = _rules()
 # --- input parsing -------------------------------------------------------------------------------
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone also takes 2025-W02-1, 20250106
+
+
 def parse_date(value: str | dt.date, field_name: str) -> dt.date:
     """A YYYY-MM-DD calendar date, or InputError naming the field."""
     if isinstance(value, dt.date):
         return value
     try:
-        if len(value) != 10:
+        if not _ISO_DATE.fullmatch(value):
             raise ValueError
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):

@@ -434,7 +434,7 @@ def test_malformed_exception_is_an_input_error(text):
     assert err.value.field.startswith("--exception")
 
 
-@pytest.mark.parametrize("text", ["2025-02-30", "2025-13-01", "25-01-06", "2025-1-6", "20250106",
+@pytest.mark.parametrize("text", ["2025-02-30", "2025-13-01", "25-01-06", "2025-1-6", "20250106", "2025-W02-1",
                                   "2025-01-06T00:00", "", "tomorrow"])
 def test_malformed_or_impossible_dates_are_input_errors(text):
     with pytest.raises(InputError) as err:
