@@ -185,7 +185,7 @@ def year_group(dob: dt.date, on: dt.date, offset: int = 0) -> int:
     """National Curriculum year group on a date: Reception 0, Year 1 … Year 13, counting on past 13, negative
     before Reception. `offset` records an out-of-year-group placement (§4)."""
     if on < dob:
-        raise InputError("on", "must not be before the date of birth")
+        raise InputError("--on", "must not be before the date of birth")
     y = academic_year(on)
     age = y - dob.year - ((dob.month, dob.day) > (8, 31))
     return age - 4 + offset

@@ -132,6 +132,7 @@ def test_mid_year_phase_transfer_warns_on_stderr():
      "mediation_certificate", "real calendar date"),
     (["timeline", "--request-date", "2025-00-10"], "--request-date", "real calendar date"),
     (["year-group", "--dob", "2011-02-29", "--on", "2024-09-01"], "--dob", "real calendar date"),
+    (["year-group", "--dob", "2011-08-31", "--on", "2010-09-01"], "--on", "before the date of birth"),
     # unknown rule identifier or exception kind
     (["deadline", "plan.finale", "--start", "2025-01-06"], "RULE_ID", "unknown rule identifier"),
     (["deadline", "plan.final", "--start", "2025-01-06", "--exception", "holiday:2025-02-01:2025-03-01"],
