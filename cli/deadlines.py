@@ -7,6 +7,7 @@ from rich.table import Table
 
 from cli.common import console, date_arg, input_errors, print_json
 from models import statutory
+from models.errors import InputError
 
 
 @input_errors
@@ -18,11 +19,17 @@ def deadline(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Print the statutory date of RULE_ID from --start."""
-    statutory.rule(rule_id)
+    rule = statutory.rule(rule_id)
     start_on = date_arg(start, "--start")
     exceptions = [statutory.parse_exception(e) for e in exception]
     facts = dict(statutory.parse_fact(f) for f in fact)
     result = statutory.deadline(rule_id, start_on, exceptions, facts)
+    known = {*rule.facts, *rule.optional_facts, *(["head_advice_requested"] if statutory.CLOSURE in rule.exceptions
+                                                   else [])}
+    unknown = sorted(facts.keys() - known)  # a misspelt fact would otherwise be ignored and give a wrong date
+    if unknown:
+        accepted = ", ".join(sorted(known)) or "none"
+        raise InputError("--fact", f"{rule_id} takes no fact {unknown[0]!r} (it takes: {accepted})")
     if as_json:
         print_json(result.as_json())
         return

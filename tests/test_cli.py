@@ -159,6 +159,8 @@ def test_mid_year_phase_transfer_warns_on_stderr():
     # a fact with a value outside its rule, or not a fact of the rule at all
     (["deadline", "review.phase_transfer", "--start", "2026-09-01", "--fact", "transfer=secondary"],
      "transfer", "post16 or other"),
+    (["deadline", "appeal.register", "--start", "2025-03-10", "--fact", "mediaton_certificate=2025-05-02"],
+     "--fact", "mediaton_certificate"),
     (["deadline", "plan.final", "--start", "2025-01-06", "--fact", "transfer"], "--fact", "NAME=VALUE"),
 ])
 def test_bad_input_exits_2_with_one_line(args, field, rule):
