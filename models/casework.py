@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from models import statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step
 from models.errors import InputError
+from models.watch import resolve_step_escalations
 
 REQUESTERS = ("parent", "young-person", "setting", "other")
 REFERENCE = re.compile(r"^EHC-\d{4}-\d{5}$")
@@ -245,6 +246,7 @@ def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, *
     step.status, step.completed_on = "done", on
     step.details = {**step.details, **details}
     s.add(step)
+    resolve_step_escalations(s, step, actor)
     audit(s, case, actor, f"{step.key} done", on=on, step=step.key, late=on > step.due_on)
     return step
 

@@ -14,6 +14,14 @@ class Settings(BaseSettings):
     council_name: str = "Demo Borough Council"
     actor: str = "caseworker"
     today: str | None = None  # YYYY-MM-DD: an injected clock for demos and tests
+    # messages (issue 5): where they go, and how much personal data a body may carry
+    mail_backend: str = "file"  # file | sendgrid
+    mail_folder: str = "outbox-mail"  # the file backend writes one .eml per message here
+    mail_from: str = "sen.team@example.org"
+    sendgrid_host: str = "https://api.sendgrid.com"
+    sendgrid_secret_block: str = "sendgrid-api-key"  # Prefect Secret block, when SENDGRID_API_KEY is unset
+    personal_data_in_messages: str = "none"  # none | name | name_and_dob: what a body may say about the child
+    reminder_days: dict[str, list[int]] = {}  # per step kind, e.g. {"annual_review": [56, 28, 10]}
 
 
 def settings() -> Settings:

@@ -478,3 +478,40 @@ def timeline(request_date: dt.date, rule_set: str = RULE_SET) -> dict[str, Deadl
     """Every limit of the needs-assessment pathway that runs from the request date R (§5)."""
     rule(next(iter(RULES)), rule_set)
     return {rid: deadline(rid, request_date, rule_set=rule_set) for rid, r in RULES.items() if r.pathway}
+
+
+# --- chasing (issue 5) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chase:
+    """One tier of chasing a step: `reminder` (`level` = days before due), `due_today`, `overdue` (level 1)
+    or `still_overdue` (level 2, 3, … one more each `repeat_every` days); `on` is the day it fell due."""
+
+    tier: str
+    on: dt.date
+    level: int
+
+
+def chase_tier(
+    due: dt.date,
+    on: dt.date,
+    reminder_days: Iterable[int] = (10, 3),
+    repeat_every: int = 7,
+    start: dt.date | None = None,
+) -> Chase | None:
+    """The latest chasing tier of a step due on `due` that has fallen due by `on`; None before the first.
+
+    Project practice, not law: reminders N days before the statutory date (none on or before the step's
+    `start`), on the day, the day after (overdue), then every `repeat_every` days with a rising level."""
+    late = (on - due).days
+    if late > 0:
+        k = (late - 1) // repeat_every
+        return Chase("overdue" if k == 0 else "still_overdue", due + dt.timedelta(days=1 + k * repeat_every), k + 1)
+    if late == 0:
+        return Chase("due_today", due, 0)
+    for days in sorted(reminder_days):
+        when = due - dt.timedelta(days=days)
+        if days >= -late and (start is None or when > start):
+            return Chase("reminder", when, days)
+    return None

@@ -1,0 +1,153 @@
+"""Named queries of the deadline watch: the open steps to chase, its sweep log, the escalation queues, and
+the messages that could not be sent.
+
+Set-based: the sweep reads plain rows of the `(status, due_on)` index, never 100,000 ORM objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from models.cases import AuditEvent, Case, Step, utcnow
+from models.contacts import FAMILY
+from models.notices import Escalation, OutboxMessage
+
+SWEPT = "deadline watch swept"
+WATCH_ACTOR = "deadline-watch"
+
+
+class OpenStep(NamedTuple):
+    id: int
+    case_id: int
+    kind: str
+    role: str
+    started_on: dt.date
+    due_on: dt.date
+
+
+class Sweep(NamedTuple):
+    on: dt.date
+    max_step_id: int
+
+
+def steps_to_chase(s: Session, due_by: dt.date) -> list[OpenStep]:
+    """Open steps due on or before `due_by` that the watch chases: not the family's (their windows are rights,
+    not duties) and not set aside by a clock exception (the law then says "as soon as practicable")."""
+    st = Step.__table__.c
+    query = (
+        sa.select(st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on)
+        .where(st.status == "open", st.due_on <= due_by, st.disapplied.is_(False), st.role != FAMILY)
+        .order_by(st.id)
+    )
+    return [OpenStep(*row) for row in s.connection().execute(query)]
+
+
+def last_sweep(s: Session, before: dt.date) -> Sweep | None:
+    """The latest sweep for a day before `before`: tiers that fell due after it are the ones still to send."""
+    event = s.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.case_id).is_(None), AuditEvent.action == SWEPT, col(AuditEvent.on) < before)
+        .order_by(col(AuditEvent.on).desc(), col(AuditEvent.id).desc())
+    ).first()
+    return Sweep(event.on, int(event.detail["max_step_id"])) if event else None
+
+
+def max_step_id(s: Session) -> int:
+    return s.exec(select(func.max(Step.id))).one() or 0
+
+
+def record_sweep(s: Session, on: dt.date, max_step: int, **counts) -> None:
+    s.add(AuditEvent(case_id=None, actor=WATCH_ACTOR, action=SWEPT, on=on, detail={"max_step_id": max_step, **counts}))
+
+
+def open_escalation(s: Session, step_id: int) -> Escalation | None:
+    query = select(Escalation).where(Escalation.step_id == step_id, col(Escalation.resolved_at).is_(None))
+    return s.exec(query).first()
+
+
+def escalate(s: Session, *, queue: str, case_id: int, step_id: int, tier: int,
+             on: dt.date) -> tuple[Escalation, str | None]:
+    """Open the step's escalation at `tier`, or raise the open one to it: says "opened", "raised" or None.
+
+    At most one open escalation per step (a unique index): a concurrent run that opened it first wins."""
+    current = open_escalation(s, step_id)
+    if current is None:
+        current = Escalation(queue=queue, case_id=case_id, step_id=step_id, tier=tier, opened_on=on)
+        try:
+            with s.begin_nested():
+                s.add(current)
+            return current, "opened"
+        except IntegrityError:
+            current = open_escalation(s, step_id)
+    if current.tier >= tier:
+        return current, None
+    current.tier = tier
+    s.add(current)
+    return current, "raised"
+
+
+def get_escalation(s: Session, escalation_id: int) -> Escalation | None:
+    return s.get(Escalation, escalation_id)
+
+
+def resolve_step_escalations(s: Session, step: Step, actor: str) -> list[Escalation]:
+    """Completing a step resolves its open escalation: the queue empties itself when the work is done."""
+    open_items = list(s.exec(select(Escalation).where(Escalation.step_id == step.id,
+                                                      col(Escalation.resolved_at).is_(None))))
+    for item in open_items:
+        item.resolved_at, item.resolved_by = utcnow(), actor
+        item.resolution_note = f"{step.key} done on {step.completed_on}"
+        s.add(item)
+    return open_items
+
+
+class QueueItem(NamedTuple):
+    id: int
+    reference: str
+    step: str
+    due_on: dt.date
+    tier: int
+    opened_on: dt.date
+    acknowledged_by: str | None
+    resolved_by: str | None
+    resolution_note: str | None
+
+
+def queue_items(s: Session, queue: str, include_resolved: bool = False) -> list[QueueItem]:
+    """A queue's items, oldest first, named by case reference and step (no personal data)."""
+    query = (
+        select(Escalation.id, Case.reference, Step.key, Step.due_on, Escalation.tier, Escalation.opened_on,
+               Escalation.acknowledged_by, Escalation.resolved_by, Escalation.resolution_note)
+        .join(Case, Case.id == Escalation.case_id)
+        .join(Step, Step.id == Escalation.step_id)
+        .where(Escalation.queue == queue)
+        .order_by(Escalation.opened_on, Escalation.id)
+    )
+    if not include_resolved:
+        query = query.where(col(Escalation.resolved_at).is_(None))
+    return [QueueItem(*row) for row in s.exec(query)]
+
+
+class FailedMessage(NamedTuple):
+    id: int
+    reference: str | None
+    kind: str
+    recipient_role: str
+    attempts: int
+    reason: str | None
+
+
+def failed_messages(s: Session) -> list[FailedMessage]:
+    """Messages the provider refused, by case reference and kind (never the address or the body)."""
+    query = (
+        select(OutboxMessage.id, Case.reference, OutboxMessage.kind, OutboxMessage.recipient_role,
+               OutboxMessage.attempts, OutboxMessage.last_error)
+        .join(Case, Case.id == OutboxMessage.case_id, isouter=True)
+        .where(OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id)
+    )
+    return [FailedMessage(*row) for row in s.exec(query)]

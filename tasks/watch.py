@@ -1,0 +1,228 @@
+"""The deadline watch: chase every open step by its statutory date, escalate what slips, never send twice.
+
+For each open step the tier of the day comes from `statutory.chase_tier`: reminders (10 and 3 days before by
+default, per step kind in `EHC_REMINDER_DAYS`), due today, overdue (which opens an escalation), then still
+overdue every 7 days at a rising tier, until the step is done or a clock exception sets its limit aside.
+A run sends the tiers that fell due since the previous run (so Monday catches up on the weekend, and a
+step created since then gets its latest tier); the outbox key (tier, step, day) makes any overlap a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from models import statutory
+from models.cases import Case, Child, Step
+from models.casework import LA
+from models.contacts import contact_for
+from models.db import session
+from models.errors import InputError
+from models.settings import settings
+from models.watch import OpenStep, Sweep, escalate, last_sweep, max_step_id, queue_items, record_sweep, steps_to_chase
+from notifications.outbox import enqueue
+from tasks.escalation import queue_for
+
+DEFAULT_REMINDER_DAYS = (10, 3)
+KIND_REMINDER_DAYS = {"annual_review": (56, 28, 10)}  # a review needs arranging weeks ahead (reg 20(3): 2 weeks)
+REPEAT_EVERY = 7
+PERSONAL_DATA = ("none", "name", "name_and_dob")
+TEMPLATE = {"reminder": "reminder", "due_today": "due_today", "overdue": "overdue", "still_overdue": "overdue"}
+
+ACTIONS = {
+    "assess.decision": ("decision whether to assess", "SEND Regulations 2014, reg 5(1)"),
+    "advice.provide": ("advice", "SEND Regulations 2014, reg 8(1)"),
+    "plan.not_to_issue": ("notice of a decision not to issue a plan", "SEND Regulations 2014, reg 10(1)"),
+    "plan.draft_latest": ("draft EHC plan", "SEND Regulations 2014, reg 13(1)-(2)"),
+    "plan.final": ("final EHC plan", "SEND Regulations 2014, reg 13(2)"),
+    "plan.setting_consultation": ("reply to the consultation on naming a setting", "CFA 2014, s39"),
+    "review.annual": ("annual review of the EHC plan", "CFA 2014, s44(1)"),
+    "review.meeting_latest": ("annual review meeting", "SEND Code of Practice 9.169"),
+    "review.invitations": ("invitations to the review meeting", "SEND Regulations 2014, reg 20(3)"),
+    "review.advice_circulated": ("advice circulated before the review meeting", "SEND Regulations 2014, reg 20(4)"),
+    "review.report": ("review report", "SEND Regulations 2014, reg 20(7)"),
+    "review.decision": ("review decision", "SEND Regulations 2014, reg 20(10)"),
+    "review.phase_transfer": ("phase transfer review and amended plan", "SEND Regulations 2014, reg 18"),
+    "amend.final": ("amended final EHC plan", "SEND Regulations 2014, reg 22(3)"),
+    "reassess.decision": ("decision whether to re-assess", "SEND Regulations 2014, reg 25(1)"),
+    "reassess.final": ("final plan after re-assessment", "SEND Regulations 2014, reg 27(2)"),
+}
+SOURCE_LABELS = {
+    "education": "educational",
+    "health": "health",
+    "social_care": "social care",
+    "ep": "educational psychology",
+    "hi": "hearing impairment",
+    "vi": "visual impairment",
+    "pfa": "preparing for adulthood",
+    "adult_social_care": "adult social care",
+}
+
+
+@dataclass(frozen=True)
+class DueChase:
+    """A tier that fell due for a step and has not been sent by an earlier run."""
+
+    step: OpenStep
+    chase: statutory.Chase
+
+
+@dataclass
+class WatchReport:
+    on: dt.date
+    swept: int = 0
+    chases: int = 0
+    messages: dict[str, int] = field(default_factory=dict)
+    escalations_opened: int = 0
+    escalations_raised: int = 0
+    digest: bool = False
+
+    def count(self, kind: str) -> None:
+        self.messages[kind] = self.messages.get(kind, 0) + 1
+
+
+def reminder_days_by_kind() -> dict[str, tuple[int, ...]]:
+    configured = {kind: tuple(days) for kind, days in settings().reminder_days.items()}
+    for kind, days in configured.items():
+        if not days or any(d <= 0 for d in days):
+            raise InputError("EHC_REMINDER_DAYS", f"{kind}: give one or more whole days before the due date")
+    return {**KIND_REMINDER_DAYS, **configured}
+
+
+def due_chases(rows: list[OpenStep], on: dt.date, since: Sweep | None,
+               by_kind: dict[str, tuple[int, ...]]) -> list[DueChase]:
+    """The tiers to send on `on`: per step its latest tier, if it fell due after the previous run's day (or the
+    step is newer than that run). Pure: rows in, chases out."""
+    due = []
+    for row in rows:
+        chase = statutory.chase_tier(row.due_on, on, by_kind.get(row.kind, DEFAULT_REMINDER_DAYS), REPEAT_EVERY,
+                                     row.started_on)
+        if chase is not None and (since is None or chase.on > since.on or row.id > since.max_step_id):
+            due.append(DueChase(row, chase))
+    return due
+
+
+def sweep(s: Session, on: dt.date, since: Sweep | None) -> tuple[int, list[DueChase]]:
+    """One indexed read of the open steps due within the longest reminder horizon, then the tiers to send."""
+    by_kind = reminder_days_by_kind()
+    horizon = max(max(days) for days in (DEFAULT_REMINDER_DAYS, *by_kind.values()))
+    rows = steps_to_chase(s, statutory.within_days(on, horizon))
+    return len(rows), due_chases(rows, on, since, by_kind)
+
+
+def _long_date(d: dt.date) -> str:
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+class _Directory:
+    """Contacts by role, looked up once per run; the council's own steps go to the SEN caseworkers."""
+
+    def __init__(self, s: Session) -> None:
+        self.s, self.cache = s, {}
+
+    def role_for(self, role: str) -> str:
+        if role == LA:
+            return "sen_caseworker"
+        try:
+            self.email(role)
+        except InputError:
+            return "sen_caseworker"
+        return role
+
+    def email(self, role: str) -> str:
+        if role not in self.cache:
+            self.cache[role] = contact_for(self.s, role).email
+        return self.cache[role]
+
+
+def _about_child(s: Session, case: Case) -> dict:
+    """What a body may say about the child: nothing unless the council's setting allows it."""
+    allowed = settings().personal_data_in_messages
+    if allowed not in PERSONAL_DATA:
+        raise InputError("EHC_PERSONAL_DATA_IN_MESSAGES", f"must be one of {', '.join(PERSONAL_DATA)}")
+    if allowed == "none":
+        return {"child_name": None, "child_dob": None}
+    child = s.get(Child, case.child_id)
+    dob = _long_date(child.date_of_birth) if allowed == "name_and_dob" else None
+    return {"child_name": child.name, "child_dob": dob}
+
+
+def _context(s: Session, case: Case, step: Step, chase: statutory.Chase, on: dt.date) -> dict:
+    action, regulation = ACTIONS.get(step.rule_id or "", (step.key.replace(".", " ").replace("_", " "), None))
+    source_label = SOURCE_LABELS.get(step.source or "", step.source)
+    if step.rule_id == "advice.provide" and source_label:
+        action = f"{source_label} advice"
+    return {
+        "council": settings().council_name,
+        "action": action,
+        "regulation": regulation,
+        "source_label": source_label,
+        "due": _long_date(step.due_on),
+        "tier": chase.level,
+        "days_overdue": (on - step.due_on).days,
+        "days_left": (step.due_on - on).days,
+        "organisation": step.organisation,
+        **_about_child(s, case),
+    }
+
+
+def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) -> None:
+    """Write each chase to the outbox and, once a step is overdue, open or raise its escalation."""
+    if not chases:
+        return
+    step_ids = [c.step.id for c in chases]
+    steps = {st.id: st for st in s.exec(select(Step).where(col(Step.id).in_(step_ids)))}
+    cases = {c.id: c for c in s.exec(select(Case).where(col(Case.id).in_({st.case_id for st in steps.values()})))}
+    directory = _Directory(s)
+    for due in sorted(chases, key=lambda c: c.step.id):  # one order for every run: concurrent runs never deadlock
+        step, chase = steps[due.step.id], due.chase
+        case = cases[step.case_id]
+        context = _context(s, case, step, chase, on)
+        recipient = directory.role_for(step.role)
+        kind = TEMPLATE[chase.tier]
+        enqueue(s, idempotency_key=f"{chase.tier}:step:{step.id}:{chase.on.isoformat()}", kind=kind,
+                recipient_role=recipient, recipient_email=directory.email(recipient), on=on,
+                context={**context, "tier_name": chase.tier}, case=case, step=step)
+        report.count(kind)
+        if chase.tier not in ("overdue", "still_overdue"):
+            continue
+        queue = queue_for(step.role)
+        item, change = escalate(s, queue=queue, case_id=case.id, step_id=step.id, tier=chase.level, on=on)
+        report.escalations_opened += change == "opened"
+        report.escalations_raised += change == "raised"
+        if change and queue != "dco":  # the DCO hears about health advice in one daily digest instead
+            enqueue(s, idempotency_key=f"escalation:step:{step.id}:{chase.level}", kind="escalation",
+                    recipient_role=queue, recipient_email=directory.email(queue), on=on,
+                    context={**context, "queue": queue, "escalation_id": item.id, "responsible": recipient},
+                    case=case, step=step)
+            report.count("escalation")
+
+
+def dco_digest(s: Session, on: dt.date) -> bool:
+    """One message a day to the designated clinical officer listing the open health escalations."""
+    items = queue_items(s, "dco")
+    if not items:
+        return False
+    lines = [{"id": i.id, "reference": i.reference, "step": i.step, "due": _long_date(i.due_on), "tier": i.tier,
+              "opened": _long_date(i.opened_on), "acknowledged": i.acknowledged_by is not None} for i in items]
+    enqueue(s, idempotency_key=f"dco_digest:day:{on.isoformat()}", kind="dco_digest", recipient_role="dco",
+            recipient_email=contact_for(s, "dco").email, on=on,
+            context={"council": settings().council_name, "action": "overdue health advice", "due": _long_date(on),
+                     "items": lines})
+    return True
+
+
+def run_watch(on: dt.date, url: str | None = None) -> WatchReport:
+    """One day of the watch, in one unit of work: chases, escalations, the DCO's digest, and the sweep's log."""
+    report = WatchReport(on)
+    with session(url) as s:
+        since = last_sweep(s, on)
+        newest = max_step_id(s)
+        report.swept, chases = sweep(s, on, since)
+        report.chases = len(chases)
+        act(s, on, chases, report)
+        report.digest = dco_digest(s, on)
+        record_sweep(s, on, newest, chases=report.chases, **{f"sent_{k}": v for k, v in report.messages.items()})
+    return report
