@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from cli.common import console, date_arg, input_errors, print_json
+from cli.common import date_arg, input_errors, print_json
 from models import casework
 from models.db import session
 from models.settings import settings, today
@@ -51,16 +50,17 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
             "exceptions": [{"kind": e.kind, "from": e.start_on, "to": e.end_on} for e in exceptions],
         })
         return
-    console.print(f"[bold]{case.reference}[/bold]  {child.name} (born {child.date_of_birth})")
-    console.print(f"stage {case.stage} · status {case.status} · requested {case.requested_on} "
-                  f"by {case.requester} · rule set {case.rule_set}")
-    table = Table()
-    for heading in ("step", "rule", "who", "started", "due", "target", "status", "done"):
-        table.add_column(heading)
-    for st in steps:
-        due = f"{st.due_on}" + (" (disapplied)" if st.disapplied else "")
-        table.add_row(st.key, st.rule_id or "", st.role, str(st.started_on), due, str(st.target_on or ""),
-                      st.status, str(st.completed_on or ""))
-    console.print(table)
+    # Plain lines, not a rich table: piped or in a narrow terminal, a table cut the dates short ("2025-02-…").
+    typer.echo(f"{case.reference}  {child.name} (born {child.date_of_birth})")
+    typer.echo(f"stage {case.stage} · status {case.status} · requested {case.requested_on} "
+               f"by {case.requester} · rule set {case.rule_set}")
+    rows = [("step", "rule", "who", "started", "due", "target", "status", "done")] + [
+        (st.key, st.rule_id or "", st.role, str(st.started_on), f"{st.due_on}{'*' if st.disapplied else ''}",
+         str(st.target_on or ""), st.status, str(st.completed_on or "")) for st in steps]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if any(st.disapplied for st in steps):
+        typer.echo("* disapplied by a clock exception: due as soon as practicable; the target is local practice")
     for e in exceptions:
-        console.print(f"exception {e.kind} {e.start_on} … {e.end_on}: {e.evidence_note}")
+        typer.echo(f"exception {e.kind} {e.start_on} … {e.end_on}: {e.evidence_note}")

@@ -96,6 +96,17 @@ def test_case_show_json_lists_steps_and_deadlines(store):
     assert "Alex" not in result.stdout  # the JSON view names the case, not the child
 
 
+def test_case_show_plain_prints_every_date_in_full(store):
+    """Piped output is 80 columns to rich: a table there cut the due date to '2025-02-…'."""
+    case = open_case()
+    _add_exception(case.reference, kind="personal", start=D("2025-01-20"), end=D("2025-01-31"))
+    result = invoke("case", "show", "EHC-2025-00001")
+    assert result.exit_code == 0
+    assert "EHC-2025-00001" in result.stdout and "eng-2014.2" in result.stdout
+    (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("assess.decision")]
+    assert "2025-01-06" in line and "2025-02-17*" in line and "2025-03-01" in line and "open" in line
+
+
 # --- bad input: exit 2, one line naming field and rule, nothing written ------------------------------
 
 
