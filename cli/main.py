@@ -6,6 +6,7 @@ import typer
 
 from cli import cases, deadlines
 from cli.common import input_errors
+from cli.watch import outbox_app, queue_app, watch
 from models import db
 
 app = typer.Typer(help="EHC statutory pathway: clocks, cases, flows.", no_args_is_help=True,
@@ -14,6 +15,9 @@ app.command("deadline")(deadlines.deadline)
 app.command("timeline")(deadlines.timeline)
 app.command("year-group")(deadlines.year_group)
 app.add_typer(cases.app, name="case")
+app.command("watch")(watch)
+app.add_typer(queue_app, name="queue")
+app.add_typer(outbox_app, name="outbox")
 
 db_app = typer.Typer(help="The case store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

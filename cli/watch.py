@@ -1,0 +1,113 @@
+"""`ehc watch`, `ehc queue …`, `ehc outbox …`: the deadline watch, its escalation queues and the outbox."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import date_arg, input_errors, print_json
+from models.db import session
+from models.settings import settings, today
+from models.watch import failed_messages
+from notifications.backends import configured_backend
+from notifications.dispatch import dispatch, retry_failed
+from tasks import escalation
+from tasks.watch import run_watch
+
+queue_app = typer.Typer(help="Escalation queues: dco, social_care_manager, principal_ep, sen_team_manager.",
+                        no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages waiting, sent and failed.", no_args_is_help=True)
+
+
+def _send() -> None:
+    report = dispatch(configured_backend())
+    typer.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+    if report.halted:
+        typer.echo(f"stopped: {report.halted}; resuming from {report.resume_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@input_errors
+def watch(
+    as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD; default today (or EHC_TODAY)"),
+    send: bool = typer.Option(True, "--send/--no-send", help="send the outbox through EHC_MAIL_BACKEND"),
+) -> None:
+    """Chase every open step for one day: reminders, due today, overdue, escalations, the DCO's digest."""
+    on = date_arg(as_of, "--as-of") if as_of else today()
+    report = run_watch(on)
+    sent = ", ".join(f"{kind} {n}" for kind, n in sorted(report.messages.items())) or "none"
+    typer.echo(f"{on}: {report.swept} open steps due within the reminder horizon; {report.chases} to chase; "
+               f"messages: {sent}; escalations opened {report.escalations_opened}, raised "
+               f"{report.escalations_raised}; DCO digest {'yes' if report.digest else 'no'}")
+    if send:
+        _send()
+
+
+@queue_app.command("show")
+@input_errors
+def show(
+    queue: str = typer.Argument(..., help="dco | social_care_manager | principal_ep | sen_team_manager"),
+    all_items: bool = typer.Option(False, "--all", help="include resolved items"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The items on a queue, oldest first, by case reference."""
+    with session() as s:
+        items = escalation.show(s, queue, all_items)
+    if as_json:
+        print_json([item._asdict() for item in items])
+        return
+    typer.echo(f"queue {queue}: {len(items)} item(s)")
+    for i in items:
+        state = f"resolved by {i.resolved_by}" if i.resolved_by else (
+            f"acknowledged by {i.acknowledged_by}" if i.acknowledged_by else "new")
+        typer.echo(f"{i.id}\t{i.reference}\t{i.step}\tdue {i.due_on}\ttier {i.tier}\topened {i.opened_on}\t{state}")
+
+
+@queue_app.command("ack")
+@input_errors
+def ack(escalation_id: int = typer.Argument(..., metavar="ID"),
+        by: str = typer.Option(None, "--by", help="who (default EHC_ACTOR)")) -> None:
+    """Acknowledge an item: someone is on it."""
+    with session() as s:
+        item = escalation.acknowledge(s, escalation_id, by or settings().actor)
+    typer.echo(f"escalation {item.id} acknowledged by {item.acknowledged_by}")
+
+
+@queue_app.command("resolve")
+@input_errors
+def resolve(escalation_id: int = typer.Argument(..., metavar="ID"),
+            note: str = typer.Option(..., "--note", help="what was done"),
+            by: str = typer.Option(None, "--by", help="who (default EHC_ACTOR)")) -> None:
+    """Resolve an item with a note of what was done."""
+    with session() as s:
+        item = escalation.resolve(s, escalation_id, by or settings().actor, note)
+    typer.echo(f"escalation {item.id} resolved by {item.resolved_by}")
+
+
+@outbox_app.command("failed")
+@input_errors
+def failed(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Messages the provider refused, with the reason (no addresses, no bodies)."""
+    with session() as s:
+        rows = failed_messages(s)
+    if as_json:
+        print_json([row._asdict() for row in rows])
+        return
+    typer.echo(f"{len(rows)} failed message(s)")
+    for r in rows:
+        typer.echo(f"{r.id}\t{r.reference or '-'}\t{r.kind}\tto {r.recipient_role}\t{r.attempts} attempt(s)"
+                   f"\t{r.reason}")
+
+
+@outbox_app.command("send")
+@input_errors
+def send_pending() -> None:
+    """Send every message that is due through EHC_MAIL_BACKEND (default: files in EHC_MAIL_FOLDER)."""
+    _send()
+
+
+@outbox_app.command("retry")
+@input_errors
+def retry(message_ids: list[int] = typer.Argument(None, metavar="[ID]...")) -> None:
+    """Queue failed messages again once the cause is fixed (all of them when no ID is given)."""
+    with session() as s:
+        count = retry_failed(s, message_ids)
+    typer.echo(f"{count} message(s) queued again")
