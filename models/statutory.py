@@ -460,7 +460,7 @@ def deadline(
             if exc.kind not in applied:
                 applied.append(exc.kind)
     warnings = ()
-    if rule_.id.startswith("review.phase_transfer") and due >= start:
+    if rule_.id.startswith("review.phase_transfer") and _phase_transfer(start, facts) >= start:
         warnings = ("transfer date falls before the statutory date: mid-year transfer, literal date returned (§7.2)",)
     return Deadline(
         rule=rule_id,

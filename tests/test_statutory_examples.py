@@ -227,6 +227,8 @@ def test_mid_year_transfer_returns_the_literal_date_with_a_warning():
     # §7.2: a January intake: the 14 February of the same year is after the transfer; returned, with a warning.
     result = statutory.deadline("review.phase_transfer", D("2026-01-05"), facts={"transfer": "other"})
     assert result.due == D("2026-02-14") and result.warnings
+    meeting = statutory.deadline("review.phase_transfer_meeting_latest", D("2026-01-05"), facts={"transfer": "other"})
+    assert meeting.due == D("2025-11-22") and meeting.warnings  # same literal reading, same warning
     september = statutory.deadline("review.phase_transfer", D("2026-09-01"), facts={"transfer": "other"})
     assert september.warnings == ()
 
