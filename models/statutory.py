@@ -32,11 +32,11 @@ PERSONAL = "personal"
 ABSENCE = "absence"
 MISSED_APPOINTMENT = "missed_appointment"
 EXCEPTION_KINDS = (CLOSURE, PERSONAL, ABSENCE, MISSED_APPOINTMENT)
-EXCEPTION_REGULATIONS = {
-    CLOSURE: "reg 10(4)(a): school or setting closed for 4 weeks or more",
-    PERSONAL: "reg 10(4)(c)-(d): exceptional personal circumstances",
-    ABSENCE: "reg 10(4)(b), 8(2)(b): away from the area for 4 weeks or more",
-    MISSED_APPOINTMENT: "reg 8(2)(c): failed to keep an appointment",
+EXCEPTION_REGULATIONS = {  # per limit: assess.decision 5(4), advice 8(2), not-to-issue 10(4), final 13(3), 27(3)
+    CLOSURE: "reg 5(4)(a), 10(4)(a), 13(3), 27(3): school or setting closed for 4 weeks or more",
+    PERSONAL: "reg 5(4), 8(2), 10(4), 13(3), 27(3): exceptional personal circumstances",
+    ABSENCE: "reg 5(4), 8(2)(b), 10(4), 13(3), 27(3): away from the area for 4 weeks or more",
+    MISSED_APPOINTMENT: "reg 8(2): failed to keep an adviser's examination or test appointment",
 }
 _PLAN_EXCEPTIONS = (CLOSURE, PERSONAL, ABSENCE)
 

@@ -415,6 +415,16 @@ def test_exceptions_are_exactly_those_of_spec_section_3(rule_id, allowed):
     assert set(statutory.RULES[rule_id].exceptions) == allowed
 
 
+@pytest.mark.parametrize("rule_id, paragraph", [
+    ("assess.decision", "5(4)"), ("advice.provide", "8(2)"), ("plan.not_to_issue", "10(4)"),
+    ("plan.final", "13(3)"), ("reassess.final", "27(3)"),
+])
+def test_each_exception_cites_the_regulation_of_every_limit_it_sets_aside(rule_id, paragraph):
+    """The audit log records EXCEPTION_REGULATIONS[kind]: it must name the paragraph for each limit (spec §2)."""
+    for kind in statutory.RULES[rule_id].exceptions:
+        assert paragraph in statutory.EXCEPTION_REGULATIONS[kind], kind
+
+
 def test_no_other_limit_takes_an_exception():
     with_exceptions = {rid for rid, r in statutory.RULES.items() if r.exceptions}
     assert with_exceptions == {"assess.decision", "advice.provide", "plan.not_to_issue", "plan.final",
