@@ -30,6 +30,8 @@ def deadline(
     if unknown:
         accepted = ", ".join(sorted(known)) or "none"
         raise InputError("--fact", f"{rule_id} takes no fact {unknown[0]!r} (it takes: {accepted})")
+    for warning in result.warnings:  # on stderr, so the --json object stays exactly as documented
+        typer.echo(f"warning: {warning}", err=True)
     if as_json:
         print_json(result.as_json())
         return
@@ -38,8 +40,6 @@ def deadline(
         line += (f" (disapplied by {', '.join(result.exceptions_applied)}: as soon as practicable;"
                  f" working target {result.target.isoformat()})")
     typer.echo(line)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
 
 
 @input_errors

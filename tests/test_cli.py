@@ -112,10 +112,13 @@ def test_deadline_json_values(args, expected):
     assert {k: data[k] for k in expected} == expected
 
 
-def test_mid_year_phase_transfer_warns_on_stderr():
-    result = invoke("deadline", "review.phase_transfer", "--start", "2026-01-05", "--fact", "transfer=other")
+@pytest.mark.parametrize("as_json", [[], ["--json"]])
+def test_mid_year_phase_transfer_warns_on_stderr(as_json):
+    result = invoke("deadline", "review.phase_transfer", "--start", "2026-01-05", "--fact", "transfer=other", *as_json)
     assert result.exit_code == 0
-    assert "2026-02-14" in result.stdout and "warning" in result.stderr
+    assert "2026-02-14" in result.stdout and result.stderr.startswith("warning: ")
+    if as_json:
+        assert set(json.loads(result.stdout)) == JSON_KEYS
 
 
 # --- bad input: exit 2, one line naming the field and the rule (issue 3 item 5) ---------------------
