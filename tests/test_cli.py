@@ -65,14 +65,15 @@ def test_timeline_json_is_keyed_by_identifier(tmp_path):
         "assess.decision": "2025-02-17", "plan.not_to_issue": "2025-04-28", "plan.draft_latest": "2025-05-11",
         "plan.final": "2025-05-26"}
     assert all(set(d) == JSON_KEYS and d["rule"] == rid and d["start"] == "2025-01-06" for rid, d in data.items())
+    assert not (tmp_path / "ehc.db").exists()  # the clock commands never create a case store
 
 
 def test_year_group_json(tmp_path):
     result = ehc("year-group", "--dob", "2011-08-31", "--on", "2024-09-01", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["year_group"] == 9
-    plain = ehc("year-group", "--dob", "2011-09-01", "--on", "2024-09-01", cwd=tmp_path)
-    assert plain.returncode == 0 and plain.stdout.strip() == "8"
+    plain = invoke("year-group", "--dob", "2011-09-01", "--on", "2024-09-01")
+    assert plain.exit_code == 0 and plain.stdout.strip() == "8"
 
 
 def test_bad_input_through_the_script_is_one_line_and_exit_2(tmp_path):
@@ -81,11 +82,6 @@ def test_bad_input_through_the_script_is_one_line_and_exit_2(tmp_path):
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "error: --start: '2025-02-30' is not a real calendar date in the form YYYY-MM-DD"]
-
-
-def test_no_store_is_created_by_the_clock_commands(tmp_path):
-    ehc("timeline", "--request-date", "2025-01-06", cwd=tmp_path)
-    assert not (tmp_path / "ehc.db").exists()
 
 
 # --- more success cases, in process ----------------------------------------------------------------
