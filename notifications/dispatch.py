@@ -1,6 +1,6 @@
 """The dispatcher: claims pending outbox rows, sends each through a backend, records what the provider said.
 
-Claiming is one atomic statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id` on
+Claiming is one atomic statement: `WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING` on
 PostgreSQL (two dispatchers take disjoint rows without waiting on each other); on SQLite the same `UPDATE`
 runs under the database's single write lock. A claim is a lease: the row becomes `sending` with
 `next_attempt_at` = now + `LEASE`; a dispatcher killed before it writes the result leaves the row to be
@@ -60,10 +60,11 @@ def _due(now: dt.datetime):
 def claim(s: Session, now: dt.datetime, limit: int) -> list[tuple[int, int]]:
     """Take up to `limit` due rows (pending, or `sending` whose lease ran out): (id, attempt number)."""
     c = OUTBOX.c
-    ids = sa.select(c.id).where(_due(now)).order_by(c.id).limit(limit).with_for_update(skip_locked=True)
+    # a CTE, not `IN (subquery)`: PostgreSQL may re-run an IN subquery and so take more than `limit` rows
+    picked = sa.select(c.id).where(_due(now)).order_by(c.id).limit(limit).with_for_update(skip_locked=True).cte()
     taken = s.execute(
         sa.update(OUTBOX)
-        .where(c.id.in_(ids.scalar_subquery()), _due(now))
+        .where(c.id == picked.c.id, _due(now))
         .values(status="sending", attempts=c.attempts + 1, next_attempt_at=now + LEASE)
         .returning(c.id, c.attempts)
     )
