@@ -134,7 +134,13 @@ def _engine_exceptions(records: Iterable[ClockException], rule_id: str) -> tuple
     facts: dict[str, str] = {}
     for r in chosen:
         facts.update(r.facts)
-    return [statutory.ClockException(r.kind, r.start_on, r.end_on) for r in chosen], facts
+    # each closure keeps the day the head was asked for that closure, however many closures the case has
+    return [statutory.ClockException(r.kind, r.start_on, r.end_on, _head_advice_requested(r)) for r in chosen], facts
+
+
+def _head_advice_requested(record: ClockException) -> dt.date | None:
+    asked = record.facts.get("head_advice_requested")
+    return statutory.parse_date(asked, "head_advice_requested") if asked else None
 
 
 def compute_due(s: Session, case: Case, rule_id: str, start: dt.date, facts: dict | None = None,

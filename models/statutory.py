@@ -43,12 +43,14 @@ _PLAN_EXCEPTIONS = (CLOSURE, PERSONAL, ABSENCE)
 
 @dataclass(frozen=True)
 class ClockException:
-    """A period (inclusive dates) that may set a limit aside (§3). For `closure`, `end` is the re-opening day;
-    for `missed_appointment`, `start` = `end` = the day of the missed appointment."""
+    """A period (inclusive dates) that may set a limit aside (§3). For `closure`, `end` is the re-opening day
+    and `head_advice_requested` the day the head was asked (else the fact of that name is used); for
+    `missed_appointment`, `start` = `end` = the day of the missed appointment."""
 
     kind: str
     start: dt.date
     end: dt.date
+    head_advice_requested: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -415,9 +417,11 @@ def _counted_days(exc: ClockException, rule_: Rule, clock: set[dt.date], facts: 
     if exc.kind == MISSED_APPOINTMENT:
         return set() if exc.start in clock else None
     if exc.kind == CLOSURE:
-        if "head_advice_requested" not in facts:
-            raise InputError("--fact", "closure needs head_advice_requested=YYYY-MM-DD (§6)")
-        asked = _fact_date(facts, "head_advice_requested")
+        asked = exc.head_advice_requested
+        if asked is None:
+            if "head_advice_requested" not in facts:
+                raise InputError("--fact", "closure needs head_advice_requested=YYYY-MM-DD (§6)")
+            asked = _fact_date(facts, "head_advice_requested")
         window_open = exc.start - dt.timedelta(weeks=1)
         window_close = exc.end - dt.timedelta(weeks=1)
         if not window_open <= asked <= window_close:

@@ -279,3 +279,21 @@ def test_db_upgrade_is_idempotent_and_keeps_the_data(store):
     assert first.exit_code == second.exit_code == 0, first.stderr + second.stderr
     assert first.stdout == second.stdout == f"case store at revision {db.head_revision(store)}\n"
     assert counts(store) == before
+
+
+def test_two_closures_each_use_their_own_head_advice_date(store):
+    """Each closure is judged by the day the head was asked for *that* closure (spec §3, reg 10(4)(a))."""
+    # plan.final from Thu 1 May 2025: due 18 Sep; clock 2 May … 18 Sep
+    case = open_case(requested_on=D("2025-05-01"), today=D("2025-05-02"))
+    with session() as s:
+        casework.add_step(s, casework.get_case(s, case.reference), key="plan.final", kind="final_plan",
+                          rule_id="plan.final", role=casework.LA, start=D("2025-05-01"))
+    # closed 10 May, re-opens 10 Jun (asked 5 May): 10 May … 9 Jun = 31 days
+    _add_exception(case.reference, kind="closure", start=D("2025-05-10"), end=D("2025-06-10"),
+                   facts={"head_advice_requested": "2025-05-05"}, step_key="plan.final")
+    # closed 19 Jul, re-opens 3 Sep (asked 18 Jul): 19 Jul … 2 Sep = 46 days
+    _add_exception(case.reference, kind="closure", start=D("2025-07-19"), end=D("2025-09-03"),
+                   facts={"head_advice_requested": "2025-07-18"}, step_key="plan.final")
+    step = _step(case.reference, "plan.final")
+    assert (step.due_on, step.disapplied) == (D("2025-09-18"), True)
+    assert step.target_on == D("2025-12-04")  # 18 Sep + 31 + 46 = 4 Dec

@@ -344,6 +344,16 @@ def test_closure_shorter_than_four_weeks_is_an_input_error():
     assert exactly.disapplied and exactly.target == D("2025-08-19") + dt.timedelta(days=28)
 
 
+def test_each_closure_can_carry_its_own_head_advice_date():
+    # plan.final from 1 May 2025 (due 18 Sep): closed 10 May - re-open 10 Jun (31 days, asked 5 May) and
+    # 19 Jul - 3 Sep (46 days in the clock, asked 18 Jul); the fact is only the fallback
+    result = statutory.deadline("plan.final", D("2025-05-01"), [
+        Exc("closure", D("2025-05-10"), D("2025-06-10"), head_advice_requested=D("2025-05-05")),
+        Exc("closure", D("2025-07-19"), D("2025-09-03"), head_advice_requested=D("2025-07-18"))],
+        {"head_advice_requested": "2025-01-01"})
+    assert result.target == D("2025-12-04")
+
+
 def test_closure_without_the_head_advice_fact_is_an_input_error():
     with pytest.raises(InputError, match="head_advice_requested"):
         statutory.deadline("plan.final", D("2025-04-01"), [exc("closure", *SUMMER)])
