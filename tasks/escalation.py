@@ -6,10 +6,13 @@ own steps and everything else it owns → the SEN team manager."""
 
 from __future__ import annotations
 
+from prefect import task
+from prefect.artifacts import create_table_artifact
 from sqlmodel import Session
 
 from models.cases import Case, utcnow
 from models.casework import audit
+from models.db import session
 from models.errors import InputError
 from models.notices import Escalation
 from models.watch import get_escalation, queue_items
@@ -71,3 +74,24 @@ def resolve(s: Session, escalation_id: int, by: str, note: str) -> Escalation:
     audit(s, s.get(Case, item.case_id), by, "escalation resolved", escalation=item.id, queue=item.queue,
           note=item.resolution_note)
     return item
+
+
+def artifact_key(queue: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes: `queue-social-care-manager`."""
+    return f"queue-{queue.replace('_', '-')}"
+
+
+@task(name="publish queues")
+def publish_queues() -> dict[str, int]:
+    """One table artifact per queue, same key every run, so the UI always shows the queue as it stands."""
+    sizes = {}
+    with session() as s:
+        for queue in QUEUES:
+            items = queue_items(s, queue)
+            rows = [{"escalation": i.id, "case": i.reference, "step": i.step, "due": i.due_on.isoformat(),
+                     "tier": i.tier, "opened": i.opened_on.isoformat(), "acknowledged by": i.acknowledged_by or ""}
+                    for i in items]
+            create_table_artifact(rows or [{"escalation": "", "case": "queue empty"}], key=artifact_key(queue),
+                                  description=f"Open escalations on the {queue} queue ({len(items)}), oldest first.")
+            sizes[queue] = len(items)
+    return sizes

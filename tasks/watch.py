@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
 from sqlmodel import Session, col, select
 
 from models import statutory
@@ -21,7 +23,19 @@ from models.contacts import contact_for
 from models.db import session
 from models.errors import InputError
 from models.settings import settings
-from models.watch import OpenStep, Sweep, escalate, last_sweep, max_step_id, queue_items, record_sweep, steps_to_chase
+from models.watch import (
+    OpenStep,
+    Sweep,
+    escalate,
+    failed_messages,
+    last_sweep,
+    max_step_id,
+    queue_items,
+    record_sweep,
+    steps_to_chase,
+)
+from notifications.backends import configured_backend
+from notifications.dispatch import DispatchReport, dispatch
 from notifications.outbox import enqueue
 from tasks.escalation import queue_for
 
@@ -226,3 +240,32 @@ def run_watch(on: dt.date, url: str | None = None) -> WatchReport:
         report.digest = dco_digest(s, on)
         record_sweep(s, on, newest, chases=report.chases, **{f"sent_{k}": v for k, v in report.messages.items()})
     return report
+
+
+@task(name="watch the day")
+def watch_the_day(on: dt.date) -> WatchReport:
+    report = run_watch(on)
+    get_run_logger().info("%s: %d chases, messages %s, escalations opened %d raised %d", on, report.chases,
+                          report.messages, report.escalations_opened, report.escalations_raised)
+    return report
+
+
+@task(name="send messages")
+def send_messages() -> DispatchReport:
+    report = dispatch(configured_backend())
+    get_run_logger().info("sent %d, retrying %d, failed %d%s", report.sent, report.retrying, report.failed,
+                          f"; stopped: {report.halted}" if report.halted else "")
+    return report
+
+
+@task(name="publish failed messages")
+def publish_failed() -> int:
+    """The failed-messages artifact: case reference, kind, role and reason; no address, no body."""
+    with session() as s:
+        rows = failed_messages(s)
+    create_table_artifact(
+        [{"message": r.id, "case": r.reference or "", "kind": r.kind, "to (role)": r.recipient_role,
+          "attempts": r.attempts, "reason": r.reason or ""} for r in rows] or [{"message": "", "case": "none failed"}],
+        key="failed-messages",
+        description=f"Messages the provider refused ({len(rows)}); fix the cause, then `ehc outbox retry`.")
+    return len(rows)

@@ -1,0 +1,34 @@
+"""The deadline watch, once a day: chase every open step, escalate what slipped, send, show the queues.
+
+Reads the whole case store (no case in particular), so the run is named by its day, never by a child."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from models.settings import today
+from tasks.escalation import publish_queues
+from tasks.watch import publish_failed, send_messages, watch_the_day
+
+FLOW_NAME = "deadline-watch"
+
+
+def run_name() -> str:
+    """`deadline-watch-2025-03-31`: the day swept, nothing about any case."""
+    return f"{FLOW_NAME}-{flow_run.parameters.get('as_of') or today()}"
+
+
+@flow(name=FLOW_NAME, flow_run_name=run_name, log_prints=False)
+def deadline_watch(as_of: dt.date | None = None, send: bool = True) -> dict:
+    """Reminders, due today, overdue and escalations for `as_of` (default today in London), then the outbox."""
+    on = as_of or today()
+    report = watch_the_day(on)
+    sent = send_messages() if send else None
+    queues = publish_queues()
+    failed = publish_failed()
+    return {"on": on.isoformat(), "chases": report.chases, "messages": report.messages,
+            "escalations_opened": report.escalations_opened, "escalations_raised": report.escalations_raised,
+            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed}
