@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import models.cases  # noqa: F401  (registers the tables)
 import models.notices  # noqa: F401
+import models.reviews  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
