@@ -203,12 +203,15 @@ def put_plan_in_force(s: Session, case: Case, issued_on: dt.date, actor: str, se
                     start=issued_on, details={"setting": setting} if setting else None)
 
 
-def _transfer_in(dob: dt.date, offset: int, anchor: dt.date, annual_due: dt.date) -> tuple[str, dt.date] | None:
+def _transfer_in(dob: dt.date, offset: int, anchor: dt.date, annual_due: dt.date,
+                 settled: set[dt.date]) -> tuple[str, dt.date] | None:
     """The reg 18 phase transfer whose deadline falls inside the cycle, as (kind, transfer date): entering
-    Reception, Year 7 or Year 12 on a 1 September. Other transfers (infant to junior, middle schools) are
-    recorded by the caseworker."""
+    Reception, Year 7 or Year 12 on a 1 September, unless an earlier cycle settled it. Other transfers
+    (infant to junior, middle schools) are recorded by the caseworker."""
     for year in range(anchor.year, annual_due.year + 2):
         transfer_on = dt.date(year, 9, 1)
+        if transfer_on in settled:
+            continue
         kind = TRANSFER_YEARS.get(statutory.year_group(dob, transfer_on, offset)) if transfer_on > dob else None
         if kind is None:
             continue
@@ -235,7 +238,8 @@ def plan_cycle(s: Session, case: Case, annual: Step, on: dt.date) -> Review:
                     meeting_latest_on=statutory.deadline("review.meeting_latest", anchor).due,
                     meeting_by_on=annual.due_on, opened_on=on, setting=annual.details.get("setting"),
                     early_years=statutory.age_on(child.date_of_birth, anchor) < EARLY_YEARS_AGE)
-    transfer = _transfer_in(child.date_of_birth, child.year_group_offset, anchor, annual.due_on)
+    settled = {r.transfer_on for r in reviews_of(s, case) if r.transfer_on}
+    transfer = _transfer_in(child.date_of_birth, child.year_group_offset, anchor, annual.due_on, settled)
     if transfer:
         review.phase_transfer, review.transfer_on = transfer
         review.transfer_due_on = statutory.deadline("review.phase_transfer", review.transfer_on,

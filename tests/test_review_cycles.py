@@ -1,0 +1,143 @@
+"""Annual reviews across several simulated years, straight on the case store (no Prefect): the anchor moves to
+each meeting (spec §7.3), leap-day and month-end issue dates, Year 9 mid-cycle, under-5s.
+
+Expected dates are worked by hand from the spec's wording (arithmetic in the comments)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from models import casework, reviews
+from models.db import session
+from models.errors import InputError
+
+D = dt.date.fromisoformat
+PFA = {"pfa_employment": "work experience in Year 10", "pfa_independent_living": "travel training",
+       "pfa_community": "youth club", "pfa_health": "moves to adult services planned"}
+
+
+def plan_in_force(dob: str, issued: str, flags=(), setting="Oak Primary") -> str:
+    with session() as s:
+        case = casework.open_case(s, child_name="Test Child", dob=D(dob), requested_on=D(issued) - dt.timedelta(days=140),
+                                  requester="parent", today=D(issued), actor="test", flags=flags)
+        reviews.put_plan_in_force(s, case, D(issued), "test", setting=setting)
+        return case.reference
+
+
+def steps(reference: str) -> dict[str, casework.Step]:
+    with session() as s:
+        return {st.key: st for st in casework.case_steps(s, casework.get_case(s, reference))}
+
+
+def act(reference: str, fn, *args, **kwargs):
+    with session() as s:
+        return fn(s, casework.get_case(s, reference), *args, **kwargs)
+
+
+def cycle(reference: str, opened: str, meeting: str, decided: str) -> reviews.Review:
+    act(reference, reviews.open_review, D(opened), "test")
+    act(reference, reviews.schedule_meeting, D(meeting), "test")
+    for what in ("invitations", "advice_circulated"):
+        act(reference, reviews.record_pre_meeting, what, D(opened), "test")
+    act(reference, reviews.record_meeting, D(meeting), "test")
+    return act(reference, reviews.decide, "maintain", D(decided), "test")
+
+
+def test_plan_issued_on_29_february_runs_three_years_from_each_meeting(store_url):
+    ref = plan_in_force("2018-05-01", "2024-02-29")
+    assert steps(ref)["review.annual:1"].due_on == D("2025-02-28")  # 12 months starting 29 Feb: 28 Feb 2025
+    first = cycle(ref, "2025-01-02", "2025-01-20", "2025-02-10")
+    assert (first.anchor_on, first.annual_due_on, first.meeting_latest_on) == (D("2024-02-29"), D("2025-02-28"),
+                                                                                D("2025-01-31"))
+    st = steps(ref)
+    assert st["review:1:invitations"].due_on == D("2025-01-06")  # M − 14
+    assert st["review:1:report"].due_on == D("2025-02-03")  # M + 14
+    assert st["review:1:decision"].due_on == D("2025-02-17")  # M + 28
+    assert st["review:1:decision"].status == "done" and st["review.annual:1"].status == "done"
+    # cycle 2 runs from the cycle-1 meeting: 12 months starting 20 Jan 2025 end 19 Jan 2026
+    assert st["review.annual:2"].started_on == D("2025-01-20") and st["review.annual:2"].due_on == D("2026-01-19")
+    second = cycle(ref, "2025-09-01", "2025-12-01", "2025-12-15")
+    assert second.meeting_by_on == D("2025-12-22")  # 19 Jan 2026 − 28
+    third = cycle(ref, "2026-09-01", "2026-11-02", "2026-11-20")
+    assert (third.anchor_on, third.annual_due_on) == (D("2025-12-01"), D("2026-11-30"))
+    assert steps(ref)["review.annual:4"].due_on == D("2027-11-01")  # from 2 Nov 2026
+    late = [e for e in act(ref, lambda s, c: casework.audit_log(s, c)) if e.detail.get("late")]
+    assert late == []
+
+
+def test_plan_issued_on_31_january_and_a_late_decision_is_recorded_late(store_url):
+    ref = plan_in_force("2018-05-01", "2025-01-31")
+    assert steps(ref)["review.annual:1"].due_on == D("2026-01-30")  # day before 31 Jan 2026
+    review = act(ref, reviews.open_review, D("2025-09-01"), "test")
+    assert review.meeting_latest_on == D("2026-01-02")  # 30 Jan − 28
+    act(ref, reviews.schedule_meeting, D("2025-12-12"), "test")
+    act(ref, reviews.record_meeting, D("2025-12-12"), "test")
+    act(ref, reviews.decide, "maintain", D("2026-01-12"), "test")  # M + 28 = 9 Jan: late
+    decision = [e for e in act(ref, lambda s, c: casework.audit_log(s, c)) if e.action == "review:1:decision done"]
+    assert decision[0].detail["late"] is True
+    assert steps(ref)["review.annual:2"].due_on == D("2026-12-11")  # 12 months starting 12 Dec 2025
+
+
+def test_child_entering_year_9_mid_cycle_needs_pfa_and_flagged_advice(store_url):
+    # born 10 Mar 2012: Year 8 in 2024/25 (age 12 on 31 Aug 2024), Year 9 from 1 Sep 2025
+    ref = plan_in_force("2012-03-10", "2025-03-01", flags=("adult_social_care", "pfa"))
+    review = act(ref, reviews.open_review, D("2025-04-01"), "test")
+    act(ref, reviews.schedule_meeting, D("2025-07-01"), "test")  # Year 8: no PfA section needed
+    assert "review:1:advice:pfa" not in steps(ref)
+    review = act(ref, reviews.schedule_meeting, D("2025-10-01"), "test")  # moved into Year 9
+    assert review.pfa_required
+    st = steps(ref)
+    assert st["review:1:advice:adult_social_care"].role == "adult_social_care"
+    assert st["review:1:advice:pfa"].role == "careers_adviser"
+    assert st["review:1:advice:pfa"].due_on == D("2025-09-17")  # M − 14
+    assert st["review:1:invitations"].due_on == D("2025-09-17")  # rescheduled with the meeting
+
+    with pytest.raises(InputError) as missing:
+        act(ref, reviews.record_meeting, D("2025-10-01"), "test", **{**PFA, "pfa_health": " "})
+    assert missing.value.field == "--pfa-health"
+    with pytest.raises(InputError) as no_advice:
+        act(ref, reviews.record_meeting, D("2025-10-01"), "test", **PFA)
+    assert no_advice.value.field == "--advice adult_social_care"
+    with session() as s:  # nothing written by the refusals
+        case = casework.get_case(s, ref)
+        assert not reviews.get_review(s, case).meeting_held
+        assert "review:1:report" not in steps(ref)
+
+    act(ref, reviews.record_pre_meeting, "advice:adult_social_care", D("2025-09-15"), "test")
+    act(ref, reviews.record_pre_meeting, "advice:pfa", D("2025-09-20"), "test")
+    review = act(ref, reviews.record_meeting, D("2025-10-01"), "test", **PFA)
+    assert review.meeting_held and review.pfa_community == "youth club"
+    assert steps(ref)["review:1:advice:pfa"].completed_on == D("2025-09-20")
+
+
+def test_year_8_review_needs_no_pfa(store_url):
+    ref = plan_in_force("2012-03-10", "2025-03-01", flags=("adult_social_care",))
+    act(ref, reviews.open_review, D("2025-04-01"), "test")
+    review = act(ref, reviews.record_meeting, D("2025-07-01"), "test")  # born 10 Mar 2012: Year 8 until 31 Aug
+    assert review.meeting_held and not review.pfa_required
+
+
+def test_under_five_reviewed_within_six_months(store_url):
+    # born 10 Jan 2022: age 3 at the plan; enters Reception 1 Sep 2026 (age 4 on 31 Aug 2026) → before 15 Feb 2026
+    ref = plan_in_force("2022-01-10", "2025-03-01")
+    with session() as s:
+        case = casework.get_case(s, ref)
+        planned = reviews.plan_cycle(s, case, casework.open_steps(s, case)[-1], D("2025-03-01"))
+    assert planned.early_years
+    assert planned.phase_transfer == "other" and planned.transfer_due_on == D("2026-02-14")
+    assert planned.meeting_by_on == D("2025-08-31")  # period of 6 months starting 1 Mar 2025
+    assert not reviews.falls_due(planned, D("2025-03-31")) and reviews.falls_due(planned, D("2025-04-01"))
+    act(ref, reviews.open_review, D("2025-04-01"), "test")
+    assert steps(ref)["review:1:meeting"].rule_id == "review.early_years"
+    act(ref, reviews.record_meeting, D("2025-08-20"), "test")
+    with pytest.raises(InputError) as unnamed:
+        act(ref, reviews.decide, "maintain", D("2025-09-01"), "test")
+    assert unnamed.value.field == "--next-setting"
+    act(ref, reviews.decide, "maintain", D("2025-09-01"), "test", next_setting="Oak Primary Reception")
+    assert steps(ref)["review:1:phase_transfer"].status == "done"
+    # next cycle from the meeting: still under 5 on 20 Aug 2025 → 6-monthly again (ends 19 Feb 2026)
+    second = act(ref, reviews.open_review, D("2025-09-02"), "test")
+    assert second.early_years and second.meeting_by_on == D("2026-02-19")
+    assert second.phase_transfer is None  # the Reception transfer was settled in cycle 1
