@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import typer
 from rich.console import Console
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer 0.29 vendors click (pinned exactly)
+from typer.core import TyperGroup
 
 from models.errors import InputError
 from models.statutory import parse_date
@@ -34,6 +36,37 @@ def input_errors(fn: Callable) -> Callable:
             raise typer.Exit(BAD_INPUT) from None
 
     return wrapper
+
+
+def _one_line(exc: UsageError) -> typer.Exit:
+    param = getattr(exc, "param", None)
+    if param is not None:
+        field_name = param.opts[0] if param.param_type_name == "option" else (param.metavar or param.name.upper())
+    else:
+        field_name = getattr(exc, "option_name", None) or "arguments"
+    err_console.print(f"error: {field_name}: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(BAD_INPUT)
+
+
+class OneLineErrors(TyperGroup):
+    """The top-level group: a missing, unknown or malformed option is one line on stderr and exit status 2 too,
+    not click's usage box. No arguments still prints the help."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            raise _one_line(exc) from None
 
 
 def date_arg(value: str, field_name: str) -> dt.date:

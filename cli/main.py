@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 
 from cli import cases, deadlines
-from cli.common import input_errors
+from cli.common import OneLineErrors, input_errors
 from cli.watch import outbox_app, queue_app, watch
 from models import db
 
 app = typer.Typer(help="EHC statutory pathway: clocks, cases, flows.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=OneLineErrors)
 app.command("deadline")(deadlines.deadline)
 app.command("timeline")(deadlines.timeline)
 app.command("year-group")(deadlines.year_group)

@@ -170,3 +170,26 @@ def test_bad_input_exits_2_with_one_line(args, field, rule):
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"error: {field}: "), lines[0]
     assert rule in lines[0]
+
+
+@pytest.mark.parametrize("args, line", [
+    (["deadline", "plan.final"], "error: --start: Missing option '--start'."),
+    (["deadline", "--start", "2025-01-06"], "error: RULE_ID: Missing argument 'RULE_ID'."),
+    (["deadline", "plan.final", "--start"], "error: --start: Option '--start' requires an argument."),
+    (["deadline", "plan.final", "--start", "2025-01-06", "--strat", "x"], "error: --strat: No such option: --strat"),
+    (["year-group", "--dob", "2011-08-31"], "error: --on: Missing option '--on'."),
+    (["case", "open", "--child-name", "Alex Example"], "error: --dob: Missing option '--dob'."),
+    (["case", "show"], "error: REF: Missing argument 'REF'."),
+    (["deadlines"], "error: arguments: No such command 'deadlines'"),
+])
+def test_usage_errors_are_one_line_too(args, line):
+    """A missing or unknown option is bad input like any other: one line, exit 2 (not click's usage box)."""
+    result = invoke(*args)
+    assert result.exit_code == 2
+    (only,) = result.stderr.splitlines()
+    assert only.startswith(line), only
+
+
+def test_no_arguments_still_prints_the_help():
+    assert "Usage" in invoke().output and "Usage" in invoke("case").output
+    assert invoke("--help").exit_code == 0
