@@ -137,6 +137,10 @@ LIMITS = [
     ("transfer.send_plan", "2025-04-14", {"move_date": "2025-04-21"}, "2025-05-07"),
     # aware Mon 3 Mar, moving Mon 24 Mar: 3-21 Mar is exactly 15 working days before the move → move date
     ("transfer.send_plan", "2025-03-03", {"move_date": "2025-03-24"}, "2025-03-24"),
+    # moving Fri 21 Mar: 3-20 Mar is 14 working days, not 15 → 15 working days beginning with 3 Mar = 21 Mar
+    ("transfer.send_plan", "2025-03-03", {"move_date": "2025-03-21"}, "2025-03-21"),
+    # aware only after the move (7 Apr): 15 working days beginning with 14 Apr
+    ("transfer.send_plan", "2025-04-14", {"move_date": "2025-04-07"}, "2025-05-07"),
     ("transfer.new_la_notify", "2025-01-06", {}, "2025-02-17"),  # + 6 w
     # last review 20 Nov 2024: 12 months end 19 Nov 2025; transfer 2 Jun 2025: 3 months end 1 Sep → later
     ("transfer.review", "2025-06-02", {"last_review": "2024-11-20"}, "2025-11-19"),
