@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import holidays
 import pendulum
@@ -487,8 +488,7 @@ def timeline(request_date: dt.date, rule_set: str = RULE_SET) -> dict[str, Deadl
 # --- chasing (issue 5) ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Chase:
+class Chase(NamedTuple):
     """One tier of chasing a step: `reminder` (`level` = days before due), `due_today`, `overdue` (level 1)
     or `still_overdue` (level 2, 3, … one more each `repeat_every` days); `on` is the day it fell due."""
 

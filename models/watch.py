@@ -41,9 +41,8 @@ def steps_to_chase(s: Session, due_by: dt.date) -> list[OpenStep]:
     query = (
         sa.select(st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on)
         .where(st.status == "open", st.due_on <= due_by, st.disapplied.is_(False), st.role != FAMILY)
-        .order_by(st.id)
     )
-    return [OpenStep(*row) for row in s.connection().execute(query)]
+    return s.connection().execute(query).all()  # rows with the fields of OpenStep, not ORM objects
 
 
 def last_sweep(s: Session, before: dt.date) -> Sweep | None:

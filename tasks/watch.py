@@ -22,7 +22,7 @@ from models.casework import LA
 from models.contacts import contact_for
 from models.db import session
 from models.errors import InputError
-from models.settings import settings
+from models.settings import Settings, settings
 from models.watch import (
     OpenStep,
     Sweep,
@@ -109,11 +109,11 @@ def due_chases(rows: list[OpenStep], on: dt.date, since: Sweep | None,
                by_kind: dict[str, tuple[int, ...]]) -> list[DueChase]:
     """The tiers to send on `on`: per step its latest tier, if it fell due after the previous run's day (or the
     step is newer than that run). Pure: rows in, chases out."""
+    chase_tier, since_on, newest = statutory.chase_tier, since.on if since else None, since.max_step_id if since else 0
     due = []
     for row in rows:
-        chase = statutory.chase_tier(row.due_on, on, by_kind.get(row.kind, DEFAULT_REMINDER_DAYS), REPEAT_EVERY,
-                                     row.started_on)
-        if chase is not None and (since is None or chase.on > since.on or row.id > since.max_step_id):
+        chase = chase_tier(row.due_on, on, by_kind.get(row.kind, DEFAULT_REMINDER_DAYS), REPEAT_EVERY, row.started_on)
+        if chase is not None and (since_on is None or chase.on > since_on or row.id > newest):
             due.append(DueChase(row, chase))
     return due
 
@@ -151,11 +151,8 @@ class _Directory:
         return self.cache[role]
 
 
-def _about_child(s: Session, case: Case) -> dict:
+def _about_child(s: Session, case: Case, allowed: str) -> dict:
     """What a body may say about the child: nothing unless the council's setting allows it."""
-    allowed = settings().personal_data_in_messages
-    if allowed not in PERSONAL_DATA:
-        raise InputError("EHC_PERSONAL_DATA_IN_MESSAGES", f"must be one of {', '.join(PERSONAL_DATA)}")
     if allowed == "none":
         return {"child_name": None, "child_dob": None}
     child = s.get(Child, case.child_id)
@@ -163,13 +160,13 @@ def _about_child(s: Session, case: Case) -> dict:
     return {"child_name": child.name, "child_dob": dob}
 
 
-def _context(s: Session, case: Case, step: Step, chase: statutory.Chase, on: dt.date) -> dict:
+def _context(s: Session, config: Settings, case: Case, step: Step, chase: statutory.Chase, on: dt.date) -> dict:
     action, regulation = ACTIONS.get(step.rule_id or "", (step.key.replace(".", " ").replace("_", " "), None))
     source_label = SOURCE_LABELS.get(step.source or "", step.source)
     if step.rule_id == "advice.provide" and source_label:
         action = f"{source_label} advice"
     return {
-        "council": settings().council_name,
+        "council": config.council_name,
         "action": action,
         "regulation": regulation,
         "source_label": source_label,
@@ -178,7 +175,7 @@ def _context(s: Session, case: Case, step: Step, chase: statutory.Chase, on: dt.
         "days_overdue": (on - step.due_on).days,
         "days_left": (step.due_on - on).days,
         "organisation": step.organisation,
-        **_about_child(s, case),
+        **_about_child(s, case, config.personal_data_in_messages),
     }
 
 
@@ -186,6 +183,9 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
     """Write each chase to the outbox and, once a step is overdue, open or raise its escalation."""
     if not chases:
         return
+    config = settings()  # read once: building the settings costs milliseconds
+    if config.personal_data_in_messages not in PERSONAL_DATA:
+        raise InputError("EHC_PERSONAL_DATA_IN_MESSAGES", f"must be one of {', '.join(PERSONAL_DATA)}")
     step_ids = [c.step.id for c in chases]
     steps = {st.id: st for st in s.exec(select(Step).where(col(Step.id).in_(step_ids)))}
     cases = {c.id: c for c in s.exec(select(Case).where(col(Case.id).in_({st.case_id for st in steps.values()})))}
@@ -193,7 +193,7 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
     for due in sorted(chases, key=lambda c: c.step.id):  # one order for every run: concurrent runs never deadlock
         step, chase = steps[due.step.id], due.chase
         case = cases[step.case_id]
-        context = _context(s, case, step, chase, on)
+        context = _context(s, config, case, step, chase, on)
         recipient = directory.role_for(step.role)
         kind = TEMPLATE[chase.tier]
         enqueue(s, idempotency_key=f"{chase.tier}:step:{step.id}:{chase.on.isoformat()}", kind=kind,

@@ -1,0 +1,205 @@
+"""Benchmark: the deadline watch's daily sweep over 25,000 / 50,000 / 100,000 open steps, on SQLite and PostgreSQL.
+
+The store holds a council's worth of work at 100k: ~25,000 plans in force (three open review steps each, the
+annual reviews spread over the coming year with ~10% already late) and ~4,000 assessments in progress (the
+decision, four advice requests and the final plan each, requests spread over the last 20 weeks). Printed, per
+size and database: one indexed SELECT of the steps due within the reminder horizon (the floor: any sweep must at
+least read them), the watch's sweep (the same read plus deciding each step's tier of the day), their ratio
+(goal ≤ 3×, ≤ 1 s), and the whole watch day (sweep + writing the day's messages and escalations).
+
+    python -m benchmarks.watch_sweep            # both databases (PostgreSQL where 127.0.0.1:5432 answers)
+    EHC_BENCH_POSTGRES_URL=postgresql+psycopg://… python -m benchmarks.watch_sweep
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from models import db, statutory
+from models.cases import Case, Child, Step
+from models.db import session
+from models.watch import last_sweep, record_sweep, steps_to_chase
+from tasks.watch import DEFAULT_REMINDER_DAYS, KIND_REMINDER_DAYS, due_chases, reminder_days_by_kind, run_watch
+
+ON = statutory.parse_date("2026-03-02", "on")  # a Monday
+SIZES = (25_000, 50_000, 100_000)
+PLANS_PER_100K, ASSESSMENTS_PER_100K = 25_000, 4_000
+REPEATS = 5
+LATE_SHARE = 0.2  # of steps past their date, the share still open (SEN2 2024: ~54% of plans late at 20 weeks)
+POSTGRES_URL = os.environ.get("EHC_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ADVICE = (("health", "dco"), ("social_care", "social_care"), ("ep", "educational_psychologist"),
+          ("education", "senco"))
+
+
+def day(offset: int):
+    return statutory.within_days(ON, offset)
+
+
+def add_cases(url: str, plans: int, assessments: int, first: int, rng: random.Random) -> None:
+    """Bulk-insert cases and their open steps (plain INSERTs: this is loading, not what is measured)."""
+    children, cases, steps = [], [], []
+    for n in range(first, first + plans + assessments):
+        in_force = n - first < plans
+        children.append({"id": n, "name": f"Bench Child {n}", "date_of_birth": day(-rng.randint(4 * 365, 18 * 365))})
+        requested = day(-rng.randint(150, 3000) if in_force else -rng.randint(0, 140))
+        cases.append({"id": n, "reference": f"EHC-2026-{n:05d}", "child_id": n,
+                      "kind": "needs_assessment", "stage": "plan_in_force" if in_force else "assessment",
+                      "status": "plan_in_force" if in_force else "open", "rule_set": statutory.RULE_SET,
+                      "requested_on": requested, "requester": "parent", "flags": []})
+        if in_force:  # a review cycle (CFA s44, reg 20): meeting ≤ A−28, invitations and advice 2 weeks before
+            annual = day(rng.randint(-45, 365))
+            meeting = statutory.within_days(annual, -rng.randint(28, 70))
+            rows = [("review.annual:1", "annual_review", "review.annual", "la", None, annual),
+                    ("review:1:meeting", "review_meeting", "review.meeting_latest", "senco", None, meeting),
+                    ("review:1:invitations", "review_invitations", "review.invitations", "senco", None,
+                     statutory.within_days(meeting, -14)),
+                    ("review:1:advice", "review_advice", "review.advice_circulated", "senco", None,
+                     statutory.within_days(meeting, -14))]
+            start = statutory.within_days(annual, -365)
+        else:  # requests over the last 20 weeks: decision at 6 weeks, advice 6 weeks after asking, final at 20
+            decision = statutory.within_weeks(requested, 6)
+            rows = [("assess.decision", "decision_to_assess", "assess.decision", "la", None, decision)]
+            for source, role in ADVICE:
+                asked = statutory.within_days(requested, rng.randint(28, 45))
+                rows.append((f"advice:{source}", "advice", "advice.provide", role, source,
+                             statutory.within_weeks(asked, 6)))
+            rows.append(("plan.final", "final_plan", "plan.final", "la", None, statutory.within_weeks(requested, 20)))
+            start = requested
+        for key, kind, rule_id, role, source, due in rows:
+            if due < ON and rng.random() > LATE_SHARE:  # most steps are done by their date; the rest are late
+                continue
+            steps.append({"case_id": n, "key": key, "kind": kind, "rule_id": rule_id, "source": source,
+                          "role": role, "started_on": start, "due_on": due, "target_on": due, "disapplied": False,
+                          "status": "open", "details": {}})
+    with session(url) as s:
+        conn = s.connection()
+        conn.execute(sa.insert(Child.__table__), children)
+        conn.execute(sa.insert(Case.__table__), cases)
+        conn.execute(sa.insert(Step.__table__), steps)
+    if url.startswith("postgresql"):
+        with db.engine(url).connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+            conn.commit()
+
+
+def horizon():
+    longest = max(max(days) for days in (DEFAULT_REMINDER_DAYS, *KIND_REMINDER_DAYS.values()))
+    return statutory.within_days(ON, longest)
+
+
+def baseline(url: str) -> float:
+    """One indexed SELECT of the open steps due within the horizon, every row fetched."""
+    st = Step.__table__.c
+    query = sa.select(st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on).where(
+        st.status == "open", st.due_on <= horizon())
+    times = []
+    for _ in range(REPEATS):
+        with session(url) as s:
+            began = time.perf_counter()
+            rows = s.connection().execute(query).all()
+            times.append(time.perf_counter() - began)
+    assert rows
+    return statistics.median(times)
+
+
+def sweep(url: str) -> tuple[float, int, int]:
+    """The watch's sweep: read the due steps and decide each one's tier of the day (what `run_watch` does first)."""
+    times = []
+    for _ in range(REPEATS):
+        with session(url) as s:
+            began = time.perf_counter()
+            since = last_sweep(s, ON)
+            rows = steps_to_chase(s, horizon())
+            chases = due_chases(rows, ON, since, reminder_days_by_kind())
+            times.append(time.perf_counter() - began)
+    return statistics.median(times), len(rows), len(chases)
+
+
+def watch_day(url: str) -> tuple[float, int]:
+    """The whole day: sweep, the day's messages (rendered, written once) and escalations. Run once: it writes."""
+    began = time.perf_counter()
+    report = run_watch(ON, url)
+    return time.perf_counter() - began, sum(report.messages.values())
+
+
+def bench(label: str, url: str) -> list[tuple]:
+    rng = random.Random(2026)
+    results, loaded, next_id = [], 0, 1
+    with session(url) as s:  # Friday's run happened: Monday catches up on the weekend's tiers
+        record_sweep(s, day(-3), 10**9)
+    for size in SIZES:
+        scale = (size - loaded) / 100_000
+        plans, assessments = round(PLANS_PER_100K * scale), round(ASSESSMENTS_PER_100K * scale)
+        add_cases(url, plans, assessments, next_id, rng)
+        next_id += plans + assessments
+        with session(url) as s:
+            open_steps = s.connection().execute(sa.select(sa.func.count()).select_from(Step.__table__).where(
+                Step.__table__.c.status == "open")).scalar_one()
+        loaded = size
+        floor = baseline(url)
+        swept, due_rows, chases = sweep(url)
+        results.append((label, open_steps, floor, swept, due_rows, chases))
+    whole, messages = watch_day(url)
+    return results, (label, whole, messages)
+
+
+def postgres_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    rows, days = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        r, d = bench("SQLite", url)
+        rows += r
+        days.append(d)
+        db.dispose_engine(url)
+    if postgres_answers() or "EHC_BENCH_POSTGRES_URL" in os.environ:
+        schema = f"ehc_bench_{os.getpid()}"
+        admin = sa.create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        try:
+            r, d = bench("PostgreSQL", url)
+            rows += r
+            days.append(d)
+        finally:
+            db.dispose_engine(url)
+            with admin.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+    else:
+        print("PostgreSQL: 127.0.0.1:5432 does not answer; SQLite only")
+    print(f"\nDeadline watch sweep on {ON} (median of {REPEATS}; goals: sweep ≤ 1 s and ≤ 3× the indexed SELECT)\n")
+    print(f"{'database':<11} {'open steps':>10} {'due ≤ horizon':>13} {'to chase':>9} {'SELECT s':>9} "
+          f"{'sweep s':>8} {'ratio':>6} {'goals':>6}")
+    for label, steps, floor, swept, due_rows, chases in rows:
+        ok = "met" if swept <= 1 and swept <= 3 * floor else "MISSED"
+        print(f"{label:<11} {steps:>10,} {due_rows:>13,} {chases:>9,} {floor:>9.3f} {swept:>8.3f} "
+              f"{swept / floor:>5.2f}× {ok:>6}")
+    print("\nGrowth (sweep seconds, 25k → 50k → 100k):")
+    for label in dict.fromkeys(r[0] for r in rows):
+        series = [r[3] for r in rows if r[0] == label]
+        print(f"  {label:<11} " + " → ".join(f"{t:.3f}" for t in series)
+              + f"  (×{series[-1] / series[0]:.1f} for ×4 steps)")
+    print("\nThe whole watch day at 100k (sweep + messages rendered and written once + escalations), run once:")
+    for label, whole, messages in days:
+        print(f"  {label:<11} {whole:.3f} s for {messages:,} messages")
+
+
+if __name__ == "__main__":
+    main()
