@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import cases, deadlines
+from cli import cases, deadlines, demo, events, reviews
 from cli.common import OneLineErrors, input_errors
 from cli.watch import outbox_app, queue_app, watch
 from models import db
@@ -18,6 +18,9 @@ app.add_typer(cases.app, name="case")
 app.command("watch")(watch)
 app.add_typer(queue_app, name="queue")
 app.add_typer(outbox_app, name="outbox")
+events.register(app)
+reviews.register(app, events.plan_app)
+app.command("demo")(demo.demo)
 
 db_app = typer.Typer(help="The case store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -1,0 +1,43 @@
+"""Advice and information for the assessment (SEND Regs 2014 reg 6-8): one request per source, each with its
+own 6 weeks, and each piece of advice as it arrives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from prefect import task
+
+from models import assessment
+from models.db import session
+from tasks.waiting import CaseEvent
+
+Source = Literal["parent", "education", "health", "social_care", "ep", "hi", "vi", "pfa", "adult_social_care"]
+
+
+class AdviceReceived(CaseEvent):
+    """A piece of advice returned (reg 8). If the adviser received the request later than it was sent, give
+    that day: its 6 weeks run from it."""
+
+    source: Source
+    on: dt.date
+    request_received_on: dt.date | None = None
+
+    def record(self, s, on_today, actor) -> None:
+        assessment.advice_received(s, self.reference, self.source, self.on, on_today, actor,
+                                   self.request_received_on)
+
+
+@task(name="start assessment", task_run_name="{reference} start assessment")
+def start_assessment(reference: str) -> list[str]:
+    """Open the 20-week limit and the advice stage; returns the sources to ask (reg 6(1))."""
+    with session() as s:
+        return assessment.start_assessment(s, reference)
+
+
+@task(name="request advice", task_run_name="{reference} request advice: {source}")
+def request_advice(reference: str, source: str) -> int:
+    """One request for advice through the outbox (key `advice_request:step:<id>`): sent once, however often
+    the flow runs this."""
+    with session() as s:
+        return assessment.request_advice(s, reference, source)

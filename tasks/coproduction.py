@@ -1,0 +1,41 @@
+"""Co-production: the meeting with the family and the decision whether to issue a plan (CFA s19; reg 10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import task
+
+from models import assessment
+from models.db import session
+from tasks.waiting import CaseEvent
+
+
+class MeetingHeld(CaseEvent):
+    """The co-production meeting: when, who attended (by role), whether the child's or young person's own
+    views were captured (CFA s19(a)-(c))."""
+
+    on: dt.date
+    attended: list[str]
+    child_views_captured: bool
+
+    def record(self, s, on_today, actor) -> None:
+        assessment.meeting_held(s, self.reference, self.on, self.attended, self.child_views_captured, on_today,
+                                actor)
+
+
+class DecisionToIssue(CaseEvent):
+    """Whether the council will issue an EHC plan; a decision not to must be notified by week 16 (reg 10(1))."""
+
+    issue: bool
+    on: dt.date
+
+    def record(self, s, on_today, actor) -> None:
+        assessment.decide_to_issue(s, self.reference, self.issue, self.on, on_today, actor)
+
+
+@task(name="open co-production", task_run_name="{reference} open co-production")
+def open_coproduction(reference: str) -> dt.date:
+    """All advice is in: open the meeting and the week-16 decision."""
+    with session() as s:
+        return assessment.open_coproduction(s, reference)
