@@ -1,0 +1,159 @@
+"""End to end through the real Prefect flow (test harness server, a runner serving the deployment), with the
+clock injected through EHC_TODAY: every scripted case of the demo, plus a refusal to issue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from cli.demo import DEMO_SCRIPTS, LATE_HEALTH, ON_TIME, REFUSED, Script, cli_runner, drive
+from deployments.needs_assessment import case_run, serving
+from models import assessment, casework, db, statutory
+from models.cases import Step
+from models.contacts import ADVICE_ROLES
+from models.notices import OutboxMessage
+
+D = dt.date.fromisoformat
+REFUSED_TO_ISSUE = Script("refused to issue", "Elif Marsh-Test", "2014-02-11", "2026-01-05", {
+    "2026-02-09": [["case", "decide", "{ref}", "--assess", "yes", "--on", "2026-02-09"]],
+    "2026-03-16": [["advice", "received", "{ref}", "--source", src, "--on", "2026-03-16"]
+                   for src in ("parent", "education", "health", "social_care", "ep")],
+    "2026-03-30": [["meeting", "held", "{ref}", "--on", "2026-03-30", "--attended", "parent", "--no-child-views"]],
+    "2026-04-06": [["plan", "decide", "{ref}", "--issue", "no", "--on", "2026-04-06"]],
+})
+ABSENCE = DEMO_SCRIPTS[3]
+
+
+@pytest.fixture(scope="module")
+def pathway(prefect_server, tmp_path_factory):
+    """Every scripted case driven to its end through the served deployment; returns story → reference."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('pathway') / 'ehc.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EHC_DATABASE_URL", url)
+        db.upgrade(url)
+        with serving():
+            refs = drive((*DEMO_SCRIPTS, REFUSED_TO_ISSUE), cli_runner())
+        mp.delenv("EHC_TODAY", raising=False)
+        yield refs
+    db.dispose_engine(url)
+
+
+def steps(reference: str) -> dict[str, Step]:
+    with db.session() as s:
+        return {st.key: st for st in casework.case_steps(s, casework.get_case(s, reference))}
+
+
+def outbox(reference: str) -> list[OutboxMessage]:
+    from sqlmodel import select
+
+    with db.session() as s:
+        case = casework.get_case(s, reference)
+        return list(s.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id)))
+
+
+def task_runs(run_id) -> list:
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+
+
+def test_final_plan_in_week_19_puts_the_plan_in_force_with_its_first_review(pathway):
+    ref = pathway[ON_TIME.story]
+    with db.session() as s:
+        case = casework.get_case(s, ref)
+        trail = casework.audit_log(s, case)
+    st = steps(ref)
+    assert case.status == case.stage == "plan_in_force" and case.plan_issued_on == D("2026-05-15")
+    week_18, week_19 = statutory.within_weeks(case.requested_on, 18), statutory.within_weeks(case.requested_on, 19)
+    assert week_18 < case.plan_issued_on <= week_19 <= st["plan.final"].due_on
+    review = st["review.annual:1"]
+    assert (review.kind, review.rule_id, review.status, review.started_on) == ("annual_review", "review.annual",
+                                                                               "open", D("2026-05-15"))
+    assert review.due_on == D("2027-05-14")
+    assert all(st[f"advice:{src}"].status == "done" for src in ("parent", "education", "health", "social_care", "ep"))
+    assert st["coproduction.meeting"].details["child_views_captured"] is True
+    assert st["plan.setting_consultation:1"].completed_on == D("2026-04-20")
+    moves = [(e.from_stage, e.to_stage) for e in trail if e.to_stage]
+    assert moves == [(None, "request"), ("request", "decision_to_assess"), ("decision_to_assess", "advice"),
+                     ("advice", "coproduction"), ("coproduction", "draft_plan"), ("draft_plan", "representations"),
+                     ("representations", "plan_in_force")]
+    assert all(e.actor and e.at for e in trail)
+    kinds = sorted(m.kind for m in outbox(ref))
+    assert kinds == ["advice_request"] * 5 + ["family_notice"] * 2 + ["setting_consultation"]
+    run = case_run(ref)
+    assert run.name == ref and run.parameters == {"reference": ref} and run.state.is_completed()
+    assert set(run.tags) >= {f"case:{ref}", "stage:plan_in_force"}
+    names = [t.name for t in task_runs(run.id)]
+    assert names and all(n.startswith(ref) for n in names)
+    assert any(f"case:{ref}" in t.tags and "stage:advice" in t.tags for t in task_runs(run.id))
+
+
+def test_each_advice_request_is_sent_once_however_often_the_run_resumed(pathway):
+    ref = pathway[ON_TIME.story]
+    requests = [m for m in outbox(ref) if m.kind == "advice_request"]
+    assert sorted(m.recipient_role for m in requests) == sorted(
+        ADVICE_ROLES[s] for s in ("parent", "education", "health", "social_care", "ep"))
+    assert all(m.on == D("2026-02-09") and ref in m.subject and "due 2026-03-23" in m.subject for m in requests)
+    executed = [t for t in task_runs(case_run(ref).id) if t.name.startswith(f"{ref} request advice")]
+    assert sum(1 for t in executed if t.state.name == "Completed") == 5
+    assert sum(1 for t in executed if t.state.name == "Cached") >= 5  # later resumes reused the results
+
+
+def test_refused_to_assess_closes_the_case_with_mediation_and_appeal_dates(pathway):
+    ref = pathway[REFUSED.story]
+    with db.session() as s:
+        case = casework.get_case(s, ref)
+    decision = steps(ref)["assess.decision"]
+    assert (case.status, case.stage, case.closed_on, case.closed_reason) == ("closed", "closed", D("2026-02-09"),
+                                                                            "not_to_assess")
+    assert decision.details["mediation_contact_by"] == "2026-04-09"  # 2 months from the notice (reg 33)
+    assert decision.details["appeal_register_by"] == "2026-04-09"  # a working day: no roll-forward (r12)
+    assert "advice:health" not in steps(ref)
+    [notice] = outbox(ref)
+    assert notice.kind == "family_notice" and "2026-04-09" in notice.body_text and ref in notice.subject
+    assert case_run(ref).state.is_completed() and "stage:closed" in case_run(ref).tags
+
+
+def test_refused_to_issue_closes_the_case_and_cancels_the_open_limits(pathway):
+    ref = pathway[REFUSED_TO_ISSUE.story]
+    with db.session() as s:
+        case = casework.get_case(s, ref)
+    st = steps(ref)
+    assert (case.status, case.closed_reason, case.closed_on) == ("closed", "not_to_issue", D("2026-04-06"))
+    assert st["plan.decision"].due_on == D("2026-04-27")  # week 16 (reg 10(1))
+    assert st["plan.decision"].details["appeal_register_by"] == statutory.deadline(
+        "appeal.register", D("2026-04-06")).due.isoformat()
+    assert st["plan.final"].status == "cancelled" and "plan.draft" not in st
+    assert [m.kind for m in outbox(ref)].count("family_notice") == 1
+
+
+def test_late_health_advice_is_recorded_late_and_the_case_carries_on(pathway):
+    ref = pathway[LATE_HEALTH.story]
+    st = steps(ref)
+    health = st["advice:health"]
+    assert (health.due_on, health.completed_on) == (D("2026-03-23"), D("2026-04-13"))
+    with db.session() as s:
+        t = assessment.timeline(s, ref)
+        trail = casework.audit_log(s, casework.get_case(s, ref))
+    assert [x["late"] for x in t["steps"] if x["key"] == "advice:health"] == [True]
+    assert any(e.detail.get("step") == "advice:health" and e.detail.get("late") for e in trail)
+    assert st["coproduction.meeting"].completed_on == D("2026-04-20")  # only after the last advice
+    assert t["status"] == "plan_in_force"
+
+
+def test_family_absence_sets_the_20_week_limit_aside_with_a_working_target(pathway):
+    ref = pathway[ABSENCE.story]
+    with db.session() as s:
+        t = assessment.timeline(s, ref)
+    final = next(x for x in t["steps"] if x["key"] == "plan.final")
+    expected = statutory.deadline("plan.final", D("2026-01-05"),
+                                  [statutory.ClockException("absence", D("2026-02-16"), D("2026-03-29"))])
+    assert final["due"] == D("2026-05-25") == expected.due  # the statutory date stays
+    assert final["disapplied"] and final["target"] == expected.target == D("2026-07-06")
+    assert final["done"] == D("2026-06-22") and final["late"]  # after the statutory date, inside the target
+    [exception] = t["exceptions"]
+    assert exception["kind"] == "absence" and exception["regulation"].startswith("reg 10(4)(b)")
+    assert "pfa" in [x["key"].split(":")[1] for x in t["steps"] if x["key"].startswith("advice:")]  # Year 9+
+    assert t["status"] == "plan_in_force"
