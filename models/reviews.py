@@ -369,7 +369,8 @@ def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str) ->
 
 
 def _mark_done(s: Session, case: Case, step: Step, on: dt.date, actor: str, **details) -> None:
-    """Complete a step that is due before the event it counts back from (invitations, advice: M − 14)."""
+    """Complete a step whose limit counts back from a later event (invitations and advice: M − 14; a
+    phase-transfer meeting: the transfer date − 84 days), so it may be done before its start date."""
     if step.status != "open":
         return
     step.status, step.completed_on = "done", on
@@ -430,7 +431,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
     for what in ("invitations", "advice_circulated"):  # not recorded before: taken as done at the meeting
         _mark_done(s, case, review_step(s, case, f"review:{review.cycle}:{what}"), meeting_on, actor,
                    note="recorded with the meeting")
-    complete_step(s, review_step(s, case, f"review:{review.cycle}:meeting"), meeting_on, actor, case)
+    _mark_done(s, case, review_step(s, case, f"review:{review.cycle}:meeting"), meeting_on, actor)
     review.meeting_held, review.pfa_required = True, pfa_required
     for field_name in PFA_OUTCOMES:
         setattr(review, field_name, (pfa.get(field_name) or "").strip() or None)

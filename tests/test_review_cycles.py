@@ -20,7 +20,8 @@ PFA = {"pfa_employment": "work experience in Year 10", "pfa_independent_living":
 
 def plan_in_force(dob: str, issued: str, flags=(), setting="Oak Primary") -> str:
     with session() as s:
-        case = casework.open_case(s, child_name="Test Child", dob=D(dob), requested_on=D(issued) - dt.timedelta(days=140),
+        requested = D(issued) - dt.timedelta(weeks=20)  # any day before the plan; its clock is not under test
+        case = casework.open_case(s, child_name="Test Child", dob=D(dob), requested_on=requested,
                                   requester="parent", today=D(issued), actor="test", flags=flags)
         reviews.put_plan_in_force(s, case, D(issued), "test", setting=setting)
         return case.reference
