@@ -1,6 +1,6 @@
-"""Flow `review-scheduler`, daily: opens each plan's review as it falls due, runs every review whose store
-has changed (its one `annual-review` run carries on), sends each setting's SENCO the term's list once a
-term, and refreshes the table of open reviews."""
+"""Flow `review-scheduler`, daily: opens each plan's review a term ahead of the term it falls due in, runs
+every review whose store has changed (its one `annual-review` run carries on), sends each setting's SENCO
+the term's list once a term, and refreshes the table of open reviews."""
 
 from __future__ import annotations
 

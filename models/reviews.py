@@ -248,9 +248,15 @@ def plan_cycle(s: Session, case: Case, annual: Step, on: dt.date) -> Review:
     return review
 
 
+def opens_on(review: Review) -> dt.date:
+    """A review opens a term ahead: on the first day of the term before the one its meeting falls due in, so
+    the setting has a term's notice (or from its anchor, if that is later)."""
+    term_start = term_of(review.meeting_by_on)[1]
+    return max(review.anchor_on, term_of(term_start - dt.timedelta(days=1))[1])
+
+
 def falls_due(review: Review, on: dt.date) -> bool:
-    """A review opens on the first day of the term in which its meeting falls due (or at once if later)."""
-    return on >= term_of(review.meeting_by_on)[1]
+    return on >= opens_on(review)
 
 
 def _add_meeting_step(s: Session, case: Case, review: Review) -> Step:

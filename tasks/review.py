@@ -27,7 +27,7 @@ def artifact_key(reference: str) -> str:
 
 @task(task_run_name="open reviews falling due")
 def open_due_reviews() -> list[tuple[str, int]]:
-    """Open every plan's next review on the first day of the term its meeting falls due in."""
+    """Open every plan's next review a term ahead of the term its meeting falls due in."""
     on, actor = today(), settings().actor
     opened = []
     with session() as s:

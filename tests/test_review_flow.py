@@ -50,11 +50,14 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, prefect_server
         ref = case.reference
     before = run_ids(f"{ref} review 1")  # the other store backend's run of this test, if any
 
-    monkeypatch.setenv("EHC_TODAY", "2024-08-30")  # summer term: the review is not due to open yet
+    # the transfer meeting is due by 22 Nov 2024 (autumn): the review opens a term ahead, on 1 April
+    monkeypatch.setenv("EHC_TODAY", "2024-03-31")
     assert review_scheduler() == {"opened": 0, "advanced": 0, "term_lists": 0, "open_reviews": 0}
-    monkeypatch.setenv("EHC_TODAY", "2024-09-02")  # autumn: the transfer meeting is due by 22 Nov 2024
-    assert review_scheduler() == {"opened": 1, "advanced": 1, "term_lists": 1, "open_reviews": 1}
-    assert review_scheduler() == {"opened": 0, "advanced": 0, "term_lists": 1, "open_reviews": 1}  # nothing twice
+    monkeypatch.setenv("EHC_TODAY", "2024-04-01")
+    assert review_scheduler() == {"opened": 1, "advanced": 1, "term_lists": 0, "open_reviews": 1}
+    monkeypatch.setenv("EHC_TODAY", "2024-09-02")  # autumn: Oak Primary's SENCO gets the term's list, once
+    assert review_scheduler() == {"opened": 0, "advanced": 0, "term_lists": 1, "open_reviews": 1}
+    assert review_scheduler() == {"opened": 0, "advanced": 0, "term_lists": 1, "open_reviews": 1}
     (term_list,) = outbox()
     assert (term_list.kind, term_list.recipient_email) == ("review_list", "senco@oak.example.org")
     assert f"{ref} (review 1): meeting by 2024-11-22" in term_list.body_text
