@@ -486,6 +486,10 @@ def _finish(s: Session, case: Case, review: Review, on: dt.date, actor: str, nex
         _mark_done(s, case, transfer, on, actor, next_setting=next_setting.strip())
     if next_setting:
         review.next_setting = next_setting.strip()
+        following = review_step(s, case, f"review.annual:{review.cycle + 1}")
+        if following is not None:  # the amended plan names the setting the next review is held at
+            following.details = {**following.details, "setting": review.next_setting}
+            s.add(following)
     review.status, review.stage, review.completed_on = "complete", "complete", on
 
 

@@ -18,11 +18,12 @@ PFA = {"pfa_employment": "work experience in Year 10", "pfa_independent_living":
        "pfa_community": "youth club", "pfa_health": "moves to adult services planned"}
 
 
-def plan_in_force(dob: str, issued: str, flags=(), setting="Oak Primary") -> str:
+def plan_in_force(dob: str, issued: str, flags=(), setting: str | None = "Oak Primary", name="Test Child") -> str:
+    """A case whose final plan was issued on `issued` (its assessment is not under test here)."""
     with session() as s:
-        requested = D(issued) - dt.timedelta(weeks=20)  # any day before the plan; its clock is not under test
-        case = casework.open_case(s, child_name="Test Child", dob=D(dob), requested_on=requested,
-                                  requester="parent", today=D(issued), actor="test", flags=flags)
+        requested = D(issued) - dt.timedelta(weeks=20)  # any day before the plan
+        case = casework.open_case(s, child_name=name, dob=D(dob), requested_on=requested, requester="parent",
+                                  today=D(issued), actor="test", flags=flags)
         reviews.put_plan_in_force(s, case, D(issued), "test", setting=setting)
         return case.reference
 
