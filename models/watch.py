@@ -34,15 +34,36 @@ class Sweep(NamedTuple):
     max_step_id: int
 
 
-def steps_to_chase(s: Session, due_by: dt.date) -> list[OpenStep]:
+def _chased(due_by: dt.date):
     """Open steps due on or before `due_by` that the watch chases: not the family's (their windows are rights,
     not duties) and not set aside by a clock exception (the law then says "as soon as practicable")."""
     st = Step.__table__.c
-    query = (
-        sa.select(st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on)
-        .where(st.status == "open", st.due_on <= due_by, st.disapplied.is_(False), st.role != FAMILY)
-    )
-    return s.connection().execute(query).all()  # rows with the fields of OpenStep, not ORM objects
+    return [st.status == "open", st.due_on <= due_by, st.disapplied.is_(False), st.role != FAMILY]
+
+
+def open_due_dates(s: Session, due_by: dt.date) -> list[dt.date]:
+    """The distinct due dates of open steps: a few hundred dates, read from the `(status, due_on)` index alone
+    (a superset of the chased steps' dates; `steps_to_chase` applies the rest)."""
+    st = Step.__table__.c
+    query = sa.select(st.due_on).where(st.status == "open", st.due_on <= due_by).distinct()
+    return list(s.connection().execute(query).scalars())
+
+
+def steps_to_chase(s: Session, due_by: dt.date, wanted: dict[tuple[str, ...] | None, list[dt.date]] | None = None,
+                   newer_than: int | None = None) -> list[OpenStep]:
+    """The steps to chase, as plain rows. With `wanted`, only those due on the listed dates (per group of step
+    kinds; the key None stands for every other kind) or created after step `newer_than`."""
+    st = Step.__table__.c
+    where = _chased(due_by)
+    if wanted is not None:
+        special = [kind for kinds in wanted if kinds for kind in kinds]
+        chosen = [sa.and_(st.kind.in_(kinds) if kinds else st.kind.not_in(special), st.due_on.in_(dates))
+                  for kinds, dates in wanted.items() if dates]
+        if newer_than is not None:
+            chosen.append(st.id > newer_than)
+        where.append(sa.or_(sa.false(), *chosen))
+    query = sa.select(st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on).where(*where)
+    return s.connection().execute(query).all()
 
 
 def last_sweep(s: Session, before: dt.date) -> Sweep | None:

@@ -30,6 +30,7 @@ from models.watch import (
     failed_messages,
     last_sweep,
     max_step_id,
+    open_due_dates,
     queue_items,
     record_sweep,
     steps_to_chase,
@@ -119,10 +120,26 @@ def due_chases(rows: list[OpenStep], on: dt.date, since: Sweep | None,
 
 
 def sweep(s: Session, on: dt.date, since: Sweep | None) -> tuple[int, list[DueChase]]:
-    """One indexed read of the open steps due within the longest reminder horizon, then the tiers to send."""
+    """The tiers to send on `on`. Set-based: first the distinct due dates within the longest reminder horizon
+    (index only), then only the steps due on a date whose tier fell due since the previous run, or created since
+    it. Returns the rows read and the chases."""
     by_kind = reminder_days_by_kind()
     horizon = max(max(days) for days in (DEFAULT_REMINDER_DAYS, *by_kind.values()))
-    rows = steps_to_chase(s, statutory.within_days(on, horizon))
+    due_by = statutory.within_days(on, horizon)
+    if since is None:  # the first run: every step gets its latest tier
+        rows = steps_to_chase(s, due_by)
+    else:
+        dates = open_due_dates(s, due_by)
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for kind, days in by_kind.items():
+            groups.setdefault(tuple(days), []).append(kind)
+
+        def fell_due(days: tuple[int, ...]) -> list[dt.date]:
+            chases = ((d, statutory.chase_tier(d, on, days, REPEAT_EVERY)) for d in dates)
+            return [d for d, chase in chases if chase is not None and chase.on > since.on]
+
+        wanted = {None: fell_due(DEFAULT_REMINDER_DAYS), **{tuple(k): fell_due(days) for days, k in groups.items()}}
+        rows = steps_to_chase(s, due_by, wanted, since.max_step_id)
     return len(rows), due_chases(rows, on, since, by_kind)
 
 
