@@ -57,7 +57,7 @@ def open_(reference: str = REF, setting: str = typer.Option(None, "--setting", h
 @input_errors
 def schedule(reference: str = REF, on: str = ON, no_run: bool = NO_RUN) -> None:
     """Fix the meeting date: invitations and advice are due 2 weeks before it (reg 20(3)-(4))."""
-    review = _act(reference, reviews.schedule_meeting, date_arg(on, "--on"))
+    review = _act(reference, reviews.schedule_meeting, date_arg(on, "--on"), on=today())
     typer.echo(f"{reference}: review {review.cycle} meeting on {review.meeting_on}"
                + (" (preparation for adulthood)" if review.pfa_required else ""))
     _carry_on(reference, no_run)
@@ -154,7 +154,7 @@ def amend(reference: str = REF, on: str = ON,
 def transfer(reference: str = REF, kind: str = typer.Option(..., "--kind", help="other | post16 | post16_move"),
              on: str = typer.Option(..., "--on", help="the transfer date"), no_run: bool = NO_RUN) -> None:
     """Record a phase transfer the engine does not infer: infant to junior, middle school, a post-16 move."""
-    review = _act(reference, reviews.record_transfer, kind, date_arg(on, "--on"))
+    review = _act(reference, reviews.record_transfer, kind, date_arg(on, "--on"), on=today())
     typer.echo(f"{reference}: review {review.cycle} phase transfer {kind}; plan final by {review.transfer_due_on}")
     _carry_on(reference, no_run)
 

@@ -20,6 +20,7 @@ from models.cases import Case, Contact, Step, utcnow
 from models.casework import LA, add_step, audit, child_of, complete_step, compute_due, move_stage, open_steps
 from models.contacts import ADVICE_ROLES, contact_for
 from models.errors import InputError
+from models.watch import resolve_step_escalations
 
 DECISIONS = ("maintain", "amend", "cease")
 PFA_OUTCOMES = {  # field → the caseworker's words (reg 21(6); CoP 8.7)
@@ -259,19 +260,47 @@ def falls_due(review: Review, on: dt.date) -> bool:
     return on >= opens_on(review)
 
 
-def _add_meeting_step(s: Session, case: Case, review: Review) -> Step:
+def _put_step(s: Session, case: Case, *, key: str, kind: str, rule_id: str, rule_start: dt.date, opened_on: dt.date,
+              role: str, facts: dict | None = None, **who) -> Step:
+    """Create a review step from its rule, or re-date it while open. A limit counted back from a later event
+    (invitations: the meeting − 14 days; a phase transfer: before 15 February of the transfer year) starts on
+    the day the step is opened, so the watch can remind ahead of it; the event it counts back from is kept in
+    `details.counted_back_from`."""
+    due = compute_due(s, case, rule_id, rule_start, facts).due
+    start = rule_start if due >= rule_start else min(opened_on, due)
+    details = {"counted_back_from": rule_start.isoformat()} if start != rule_start else {}
+    if facts:
+        details["facts"] = facts
+    step = review_step(s, case, key)
+    if step is None:
+        step = add_step(s, case, key=key, kind=kind, role=role, start=start, due=due, **who)
+    elif step.status != "open":
+        return step
+    kept = {k: v for k, v in step.details.items() if k not in ("counted_back_from", "facts")}
+    step.rule_id, step.started_on, step.due_on, step.target_on = rule_id, start, due, due
+    step.details = {**kept, **details}
+    s.add(step)
+    return step
+
+
+def _put_meeting_step(s: Session, case: Case, review: Review, on: dt.date) -> Step:
     rule_id, start, facts = min(_meeting_rules(review), key=lambda r: statutory.deadline(r[0], r[1], facts=r[2]).due)
-    return add_step(s, case, key=f"review:{review.cycle}:meeting", kind="review_meeting", rule_id=rule_id,
-                    role="senco", organisation=review.setting, start=start, facts=facts or None)
+    return _put_step(s, case, key=f"review:{review.cycle}:meeting", kind="review_meeting", rule_id=rule_id,
+                     rule_start=start, opened_on=on, role="senco", facts=facts or None, organisation=review.setting,
+                     contact_id=_senco_id(s, review))
 
 
-def _add_transfer_step(s: Session, case: Case, review: Review) -> Step:
-    if review.phase_transfer == "post16_move":
-        return add_step(s, case, key=f"review:{review.cycle}:phase_transfer", kind="phase_transfer",
-                        rule_id="review.post16_transfer", role=LA, start=review.transfer_on)
-    return add_step(s, case, key=f"review:{review.cycle}:phase_transfer", kind="phase_transfer",
-                    rule_id="review.phase_transfer", role=LA, start=review.transfer_on,
-                    facts={"transfer": review.phase_transfer})
+def _senco_id(s: Session, review: Review) -> int | None:
+    """The setting's SENCO on the steps the setting owns, so a chase can go to the right school."""
+    return senco_for(s, review.setting).id if review.setting else None
+
+
+def _put_transfer_step(s: Session, case: Case, review: Review, on: dt.date) -> Step:
+    post16_move = review.phase_transfer == "post16_move"
+    return _put_step(s, case, key=f"review:{review.cycle}:phase_transfer", kind="phase_transfer",
+                     rule_id="review.post16_transfer" if post16_move else "review.phase_transfer",
+                     rule_start=review.transfer_on, opened_on=on, role=LA,
+                     facts=None if post16_move else {"transfer": review.phase_transfer})
 
 
 def _changed(s: Session, review: Review) -> None:
@@ -296,16 +325,17 @@ def open_review(s: Session, case: Case, on: dt.date, actor: str, setting: str | 
     review.setting = setting or review.setting
     s.add(review)
     s.flush()
-    _add_meeting_step(s, case, review)
+    _put_meeting_step(s, case, review, on)
     if review.phase_transfer:
-        _add_transfer_step(s, case, review)
+        _put_transfer_step(s, case, review, on)
     move_stage(s, case, "review", actor, f"review {review.cycle} opened", on, cycle=review.cycle,
                early_years=review.early_years, phase_transfer=review.phase_transfer)
     _changed(s, review)
     return review
 
 
-def record_transfer(s: Session, case: Case, kind: str, transfer_on: dt.date, actor: str) -> Review:
+def record_transfer(s: Session, case: Case, kind: str, transfer_on: dt.date, actor: str,
+                    on: dt.date | None = None) -> Review:
     """A phase transfer the engine does not infer (infant to junior, middle school, a post-16 move at
     another time: reg 18(1)-(2)), recorded on the open review."""
     if kind not in TRANSFER_KINDS:
@@ -318,13 +348,8 @@ def record_transfer(s: Session, case: Case, kind: str, transfer_on: dt.date, act
     facts = {} if kind == "post16_move" else {"transfer": kind}
     review.transfer_due_on = statutory.deadline(rule_id, transfer_on, facts=facts).due
     review.meeting_by_on = min(statutory.deadline(r, st, facts=f).due for r, st, f in _meeting_rules(review))
-    meeting = review_step(s, case, f"review:{review.cycle}:meeting")
-    rule_id, start, facts = min(_meeting_rules(review), key=lambda r: statutory.deadline(r[0], r[1], facts=r[2]).due)
-    d = compute_due(s, case, rule_id, start, facts)
-    meeting.rule_id, meeting.started_on, meeting.due_on, meeting.target_on = rule_id, start, d.due, d.target
-    meeting.details = {**meeting.details, "facts": facts} if facts else meeting.details
-    s.add(meeting)
-    _add_transfer_step(s, case, review)
+    _put_meeting_step(s, case, review, on or review.opened_on)
+    _put_transfer_step(s, case, review, on or review.opened_on)
     audit(s, case, actor, f"review {review.cycle}: phase transfer recorded", on=transfer_on, kind=kind,
           due=review.transfer_due_on.isoformat())
     _changed(s, review)
@@ -338,13 +363,7 @@ def _flagged_pfa_advice(case: Case) -> list[str]:
     return [source for source in PFA_ADVICE if source in case.flags]
 
 
-def _reschedule(s: Session, case: Case, step: Step, start: dt.date) -> None:
-    d = compute_due(s, case, step.rule_id, start)
-    step.started_on, step.due_on, step.target_on = start, d.due, d.target
-    s.add(step)
-
-
-def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str) -> Review:
+def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, on: dt.date | None = None) -> Review:
     """Fix the meeting date: invitations and advice are due 2 weeks before it (reg 20(3)-(4), 21(3)-(4));
     from Year 9 the advice the case flags for preparation for adulthood is sought (reg 21(6))."""
     review = get_review(s, case)
@@ -361,13 +380,10 @@ def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str) ->
         wanted += [(f"advice:{src}", "review.advice_circulated", ADVICE_ROLES[src], src)
                    for src in _flagged_pfa_advice(case)]
     for what, rule_id, role, source in wanted:
-        key = f"review:{review.cycle}:{what}"
-        step = review_step(s, case, key)
-        if step is None:
-            add_step(s, case, key=key, kind=f"review_{what.split(':')[0]}", rule_id=rule_id, role=role,
-                     source=source, organisation=review.setting if role == "senco" else None, start=meeting_on)
-        elif step.status == "open":
-            _reschedule(s, case, step, meeting_on)
+        senco = role == "senco"
+        _put_step(s, case, key=f"review:{review.cycle}:{what}", kind=f"review_{what.split(':')[0]}", rule_id=rule_id,
+                  rule_start=meeting_on, opened_on=on or meeting_on, role=role, source=source,
+                  organisation=review.setting if senco else None, contact_id=_senco_id(s, review) if senco else None)
     move_stage(s, case, "review", actor, f"review {review.cycle}: meeting scheduled", meeting_on, cycle=review.cycle)
     review.stage = "meeting_scheduled"
     _changed(s, review)
@@ -375,14 +391,15 @@ def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str) ->
 
 
 def _mark_done(s: Session, case: Case, step: Step, on: dt.date, actor: str, **details) -> None:
-    """Complete a step whose limit counts back from a later event (invitations and advice: M − 14; a
-    phase-transfer meeting: the transfer date − 84 days), so it may be done before its start date."""
+    """Complete a review step. Unlike `casework.complete_step` it accepts a date before the step's start: an
+    act counted back from a later event may be recorded as done before the step was opened."""
     if step.status != "open":
         return
     step.status, step.completed_on = "done", on
     step.details = {**step.details, **details}
     s.add(step)
     audit(s, case, actor, f"{step.key} done", on=on, step=step.key, late=on > step.due_on)
+    resolve_step_escalations(s, step, actor)
 
 
 def record_pre_meeting(s: Session, case: Case, what: str, on: dt.date, actor: str) -> Step:
@@ -399,8 +416,9 @@ def record_pre_meeting(s: Session, case: Case, what: str, on: dt.date, actor: st
     step = review_step(s, case, key)
     if step is None:  # advice the case did not flag, or flagged after the meeting was fixed
         source = what.split(":", 1)[1] if what.startswith("advice:") else None
-        step = add_step(s, case, key=key, kind=f"review_{what.split(':')[0]}", rule_id="review.advice_circulated",
-                        role=ADVICE_ROLES[source] if source else "senco", source=source, start=review.meeting_on)
+        step = _put_step(s, case, key=key, kind=f"review_{what.split(':')[0]}", rule_id="review.advice_circulated",
+                         rule_start=review.meeting_on, opened_on=on, role=ADVICE_ROLES[source] if source else "senco",
+                         source=source)
     _mark_done(s, case, step, on, actor)
     _changed(s, review)
     return step
@@ -433,7 +451,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
                                  f"a review in Year 9 or beyond needs the {source.replace('_', ' ')} advice the case "
                                  f"flags before the meeting (reg 21(6)); record it with `ehc review advice`")
     if review.meeting_on != meeting_on:
-        schedule_meeting(s, case, meeting_on, actor)
+        schedule_meeting(s, case, meeting_on, actor, on=meeting_on)
     for what in ("invitations", "advice_circulated"):  # not recorded before: taken as done at the meeting
         _mark_done(s, case, review_step(s, case, f"review:{review.cycle}:{what}"), meeting_on, actor,
                    note="recorded with the meeting")
@@ -442,7 +460,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
     for field_name in PFA_OUTCOMES:
         setattr(review, field_name, (pfa.get(field_name) or "").strip() or None)
     add_step(s, case, key=f"review:{review.cycle}:report", kind="review_report", rule_id="review.report",
-             role="senco", organisation=review.setting, start=meeting_on)
+             role="senco", organisation=review.setting, contact_id=_senco_id(s, review), start=meeting_on)
     add_step(s, case, key=f"review:{review.cycle}:decision", kind="review_decision", rule_id="review.decision",
              role=LA, start=meeting_on)
     review.stage = "meeting_held"
@@ -552,18 +570,19 @@ def issue_amended_plan(s: Session, case: Case, on: dt.date, actor: str, next_set
 # --- ceasing a plan and transfer to another council ----------------------------------------------
 
 
-def _cancel_open_steps(s: Session, case: Case, on: dt.date, why: str) -> None:
+def _cancel_open_steps(s: Session, case: Case, on: dt.date, actor: str, why: str) -> None:
     for step in open_steps(s, case):
         step.status = "cancelled"
         step.details = {**step.details, "cancelled": why}
         s.add(step)
+        resolve_step_escalations(s, step, actor)
     for review in s.exec(select(Review).where(Review.case_id == case.id, Review.status == "open")):
         review.status, review.stage, review.completed_on = "complete", "closed", on
         _changed(s, review)
 
 
 def _close(s: Session, case: Case, on: dt.date, actor: str, reason: str) -> None:
-    _cancel_open_steps(s, case, on, reason)
+    _cancel_open_steps(s, case, on, actor, reason)
     case.status, case.closed_on, case.closed_reason = "closed", on, reason
     move_stage(s, case, "closed", actor, reason, on)
 

@@ -24,6 +24,8 @@ def plan_in_force(dob: str, issued: str, flags=(), setting: str | None = "Oak Pr
         requested = D(issued) - dt.timedelta(weeks=20)  # any day before the plan
         case = casework.open_case(s, child_name=name, dob=D(dob), requested_on=requested, requester="parent",
                                   today=D(issued), actor="test", flags=flags)
+        for step in casework.open_steps(s, case):  # the assessment's own steps, long done
+            casework.complete_step(s, step, requested, "test", case)
         reviews.put_plan_in_force(s, case, D(issued), "test", setting=setting)
         return case.reference
 

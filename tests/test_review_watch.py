@@ -1,0 +1,67 @@
+"""The deadline watch (issue 5's `run_watch`) on a review's steps over a simulated weekday calendar: the exact
+messages of a review's life (kind, recipient role, day, step), asserted as in the watch's own tests. Review
+steps are ordinary steps: the setting is chased for invitations, advice and the report, the council for its
+decision and the annual limit, and slips escalate to the SEN team manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from models import casework, reviews
+from models.db import session
+from models.notices import Escalation
+from tasks.watch import run_watch
+from tests.test_review_cycles import act, plan_in_force
+from tests.test_watch import messages, weekdays
+
+D = dt.date.fromisoformat
+
+
+def test_the_messages_of_a_reviews_life(store_url):
+    ref = plan_in_force("2016-02-01", "2024-09-16")  # period ends 15 Sep 2025; meeting by 18 Aug 2025
+    events = {
+        D("2025-01-02"): lambda: act(ref, reviews.open_review, D("2025-01-02"), "scheduler"),
+        D("2025-06-02"): lambda: act(ref, reviews.schedule_meeting, D("2025-07-07"), "caseworker",
+                                     on=D("2025-06-02")),
+        D("2025-06-20"): lambda: act(ref, reviews.record_pre_meeting, "invitations", D("2025-06-20"), "senco"),
+        D("2025-06-27"): lambda: act(ref, reviews.record_pre_meeting, "advice_circulated", D("2025-06-27"), "senco"),
+        D("2025-07-07"): lambda: act(ref, reviews.record_meeting, D("2025-07-07"), "senco"),
+        D("2025-07-18"): lambda: act(ref, reviews.record_report, D("2025-07-18"), "senco"),
+        D("2025-08-05"): lambda: act(ref, reviews.decide, "maintain", D("2025-08-05"), "caseworker"),
+    }
+    for day in weekdays(D("2025-01-02"), D("2025-09-30")):
+        run_watch(day)  # 07:00; the day's work happens after it
+        if day in events:
+            events[day]()
+
+    assert messages() == [
+        # invitations and advice: 2 weeks before the 7 Jul meeting, Mon 23 Jun (reg 20(3)-(4))
+        ("2025-06-13", "reminder", "senco", "review:1:invitations"),
+        ("2025-06-13", "reminder", "senco", "review:1:advice_circulated"),
+        ("2025-06-20", "reminder", "senco", "review:1:invitations"),
+        ("2025-06-20", "reminder", "senco", "review:1:advice_circulated"),
+        ("2025-06-23", "due_today", "senco", "review:1:advice_circulated"),
+        ("2025-06-24", "overdue", "senco", "review:1:advice_circulated"),
+        ("2025-06-24", "escalation", "sen_team_manager", "review:1:advice_circulated"),
+        # report: 2 weeks after the meeting, Mon 21 Jul (reg 20(7)); sent on the day of the second reminder
+        ("2025-07-11", "reminder", "senco", "review:1:report"),
+        ("2025-07-18", "reminder", "senco", "review:1:report"),
+        # the 12-month period (ends 15 Sep) is chased 8 weeks ahead; the decision ends it on 5 Aug
+        ("2025-07-21", "reminder", "sen_caseworker", "review.annual:1"),
+        # decision: 4 weeks after the meeting, Mon 4 Aug (reg 20(10)); made a day late
+        ("2025-07-25", "reminder", "sen_caseworker", "review:1:decision"),
+        ("2025-08-01", "reminder", "sen_caseworker", "review:1:decision"),
+        ("2025-08-04", "due_today", "sen_caseworker", "review:1:decision"),
+        ("2025-08-05", "overdue", "sen_caseworker", "review:1:decision"),
+        ("2025-08-05", "escalation", "sen_team_manager", "review:1:decision"),
+    ]
+    with session() as s:
+        escalations = list(s.exec(select(Escalation).order_by(Escalation.id)))
+        nxt = reviews.review_step(s, casework.get_case(s, ref), "review.annual:2")
+    assert [(e.queue, e.tier, e.opened_on.isoformat(), e.resolved_by) for e in escalations] == [
+        ("sen_team_manager", 1, "2025-06-24", "senco"),
+        ("sen_team_manager", 1, "2025-08-05", "caseworker"),
+    ]
+    assert nxt.due_on == D("2026-07-06")  # the next period starts with the 7 Jul 2025 meeting
