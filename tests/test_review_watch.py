@@ -65,3 +65,51 @@ def test_the_messages_of_a_reviews_life(store_url):
         ("sen_team_manager", 1, "2025-08-05", "caseworker"),
     ]
     assert nxt.due_on == D("2026-07-06")  # the next period starts with the 7 Jul 2025 meeting
+
+
+def test_a_phase_transfer_is_chased_and_escalated_as_15_february_nears(store_url):
+    """Year 6 → Year 7 (born 15 Jan 2014, transfer 1 Sep 2025): the review meets in time, but the amended plan
+    naming the secondary school slips past both its own 8 weeks and 14 February."""
+    ref = plan_in_force("2014-01-15", "2024-03-10")
+    events = {
+        D("2024-09-02"): lambda: act(ref, reviews.open_review, D("2024-09-02"), "scheduler"),
+        D("2024-10-01"): lambda: act(ref, reviews.schedule_meeting, D("2024-11-15"), "caseworker",
+                                     on=D("2024-10-01")),
+        D("2024-10-25"): lambda: [act(ref, reviews.record_pre_meeting, what, D("2024-10-25"), "senco")
+                                  for what in ("invitations", "advice_circulated")],
+        D("2024-11-15"): lambda: act(ref, reviews.record_meeting, D("2024-11-15"), "senco"),
+        D("2024-11-29"): lambda: act(ref, reviews.record_report, D("2024-11-29"), "senco"),
+        D("2024-12-10"): lambda: act(ref, reviews.decide, "amend", D("2024-12-10"), "caseworker"),
+        D("2025-02-17"): lambda: act(ref, reviews.issue_amended_plan, D("2025-02-17"), "caseworker",
+                                     next_setting="Hill High School"),
+    }
+    for day in weekdays(D("2024-09-02"), D("2025-03-07")):
+        run_watch(day)
+        if day in events:
+            events[day]()
+
+    assert messages() == [
+        ("2024-10-22", "reminder", "senco", "review:1:invitations"),  # due Fri 1 Nov = 15 Nov − 14
+        ("2024-10-22", "reminder", "senco", "review:1:advice_circulated"),
+        ("2024-11-12", "reminder", "senco", "review:1:meeting"),  # transfer meeting due Fri 22 Nov = 14 Feb − 84
+        ("2024-11-19", "reminder", "senco", "review:1:report"),  # due Fri 29 Nov = 15 Nov + 14
+        ("2024-11-26", "reminder", "senco", "review:1:report"),
+        ("2024-11-29", "due_today", "senco", "review:1:report"),
+        ("2024-12-03", "reminder", "sen_caseworker", "review:1:decision"),  # due Fri 13 Dec = 15 Nov + 28
+        ("2024-12-10", "reminder", "sen_caseworker", "review:1:decision"),
+        ("2025-01-27", "reminder", "sen_caseworker", "review:1:amended_final"),  # due Tue 4 Feb = 10 Dec + 8 weeks
+        ("2025-02-03", "reminder", "sen_caseworker", "review:1:amended_final"),  # (reminders fell on Saturdays)
+        ("2025-02-04", "reminder", "sen_caseworker", "review:1:phase_transfer"),  # due Fri 14 Feb (reg 18)
+        ("2025-02-04", "due_today", "sen_caseworker", "review:1:amended_final"),
+        ("2025-02-05", "overdue", "sen_caseworker", "review:1:amended_final"),
+        ("2025-02-05", "escalation", "sen_team_manager", "review:1:amended_final"),
+        ("2025-02-11", "reminder", "sen_caseworker", "review:1:phase_transfer"),
+        ("2025-02-12", "overdue", "sen_caseworker", "review:1:amended_final"),  # still overdue, tier 2
+        ("2025-02-12", "escalation", "sen_team_manager", "review:1:amended_final"),
+        ("2025-02-14", "due_today", "sen_caseworker", "review:1:phase_transfer"),
+        ("2025-02-17", "overdue", "sen_caseworker", "review:1:phase_transfer"),  # overdue from Sat 15 Feb
+        ("2025-02-17", "escalation", "sen_team_manager", "review:1:phase_transfer"),
+    ]
+    with session() as s:
+        escalations = [(e.tier, e.opened_on.isoformat(), e.resolved_by) for e in s.exec(select(Escalation))]
+    assert sorted(escalations) == [(1, "2025-02-17", "caseworker"), (2, "2025-02-05", "caseworker")]
