@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from models import statutory
@@ -69,6 +70,17 @@ def next_reference(s: Session, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
+def _insert_case(s: Session, case: Case) -> Case:
+    """Give the case the next reference of its request year. On PostgreSQL a transaction-scoped advisory lock
+    makes concurrent openings take turns (SQLite already allows one writer at a time)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.exec(text("SELECT pg_advisory_xact_lock(7201421)"))
+    case.reference = next_reference(s, case.requested_on.year)
+    s.add(case)
+    s.flush()
+    return case
+
+
 def open_case(
     s: Session,
     *,
@@ -104,17 +116,15 @@ def open_case(
         child = Child(name=child_name.strip(), date_of_birth=dob)
         s.add(child)
         s.flush()
-    case = Case(
-        reference=next_reference(s, requested_on.year),
+    case = _insert_case(s, Case(
+        reference="",
         child_id=child.id,
         rule_set=statutory.RULE_SET,
         requested_on=requested_on,
         requester=requester,
         flags=sorted(set(flags)),
         stage="decision_to_assess",
-    )
-    s.add(case)
-    s.flush()
+    ))
     audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage="request",
           requester=requester)
     add_step(s, case, key="assess.decision", kind="decision_to_assess", rule_id="assess.decision",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from models.settings import settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()  # alembic's migration context is not thread-safe
 
 
 def alembic_config(url: str) -> Config:
@@ -52,13 +54,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def engine(url: str | None = None) -> sa.Engine:
     """The engine for `url` (default: settings), its schema migrated to head on first use."""
     url = url or settings().database_url
-    if url not in _engines:
-        eng = sa.create_engine(url, pool_pre_ping=True)
-        if eng.dialect.name == "sqlite":
-            sa.event.listen(eng, "connect", _sqlite_pragmas)
-        if current_revision(eng) != head_revision(url):
-            upgrade(url)
-        _engines[url] = eng
+    if url in _engines:
+        return _engines[url]
+    with _engines_lock:
+        if url not in _engines:
+            eng = sa.create_engine(url, pool_pre_ping=True)
+            if eng.dialect.name == "sqlite":
+                sa.event.listen(eng, "connect", _sqlite_pragmas)
+            if current_revision(eng) != head_revision(url):
+                upgrade(url)
+            _engines[url] = eng
     return _engines[url]
 
 

@@ -297,3 +297,28 @@ def test_two_closures_each_use_their_own_head_advice_date(store):
     step = _step(case.reference, "plan.final")
     assert (step.due_on, step.disapplied) == (D("2025-09-18"), True)
     assert step.target_on == D("2025-12-04")  # 18 Sep + 31 + 46 = 4 Dec
+
+
+def test_cases_opened_at_once_get_distinct_references(store_url):
+    """Eight caseworkers registering requests in the same instant: every request gets its own reference."""
+    import threading
+
+    references, errors = [], []
+
+    def register(i: int) -> None:
+        try:
+            with session() as s:
+                case = casework.open_case(s, child_name=f"Concurrent Child {i}", dob=dt.date(2015, 1, 1),
+                                          requested_on=dt.date(2025, 1, 6), requester="parent",
+                                          today=dt.date(2025, 2, 1), actor="t")
+                references.append(case.reference)
+        except Exception as exc:  # collected so the assertion shows it
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(references) == [f"EHC-2025-{n:05d}" for n in range(1, 9)]

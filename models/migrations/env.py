@@ -21,6 +21,8 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # two processes migrating at once: one waits
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(7201420)"))
             context.run_migrations()
 
 
