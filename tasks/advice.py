@@ -10,7 +10,7 @@ from prefect import task
 
 from models import assessment
 from models.db import session
-from tasks.waiting import CaseEvent
+from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
 Source = Literal["parent", "education", "health", "social_care", "ep", "hi", "vi", "pfa", "adult_social_care"]
 
@@ -28,14 +28,14 @@ class AdviceReceived(CaseEvent):
                                    self.request_received_on)
 
 
-@task(name="start assessment", task_run_name="{reference} start assessment")
+@task(name="start assessment", task_run_name="{reference} start assessment", cache_policy=ONCE_PER_RUN)
 def start_assessment(reference: str) -> list[str]:
     """Open the 20-week limit and the advice stage; returns the sources to ask (reg 6(1))."""
     with session() as s:
         return assessment.start_assessment(s, reference)
 
 
-@task(name="request advice", task_run_name="{reference} request advice: {source}")
+@task(name="request advice", task_run_name="{reference} request advice: {source}", cache_policy=ONCE_PER_RUN)
 def request_advice(reference: str, source: str) -> int:
     """One request for advice through the outbox (key `advice_request:step:<id>`): sent once, however often
     the flow runs this."""

@@ -8,7 +8,7 @@ from prefect import task
 
 from models import assessment
 from models.db import session
-from tasks.waiting import CaseEvent
+from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
 
 class MeetingHeld(CaseEvent):
@@ -34,7 +34,7 @@ class DecisionToIssue(CaseEvent):
         assessment.decide_to_issue(s, self.reference, self.issue, self.on, on_today, actor)
 
 
-@task(name="open co-production", task_run_name="{reference} open co-production")
+@task(name="open co-production", task_run_name="{reference} open co-production", cache_policy=ONCE_PER_RUN)
 def open_coproduction(reference: str) -> dt.date:
     """All advice is in: open the meeting and the week-16 decision."""
     with session() as s:

@@ -8,7 +8,7 @@ from prefect import task
 
 from models import assessment
 from models.db import session
-from tasks.waiting import CaseEvent
+from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
 
 class DraftIssued(CaseEvent):
@@ -42,20 +42,20 @@ class FinalIssued(CaseEvent):
         assessment.final_issued(s, self.reference, self.on, on_today, actor)
 
 
-@task(name="open drafting", task_run_name="{reference} open drafting")
+@task(name="open drafting", task_run_name="{reference} open drafting", cache_policy=ONCE_PER_RUN)
 def open_drafting(reference: str) -> dt.date:
     with session() as s:
         return assessment.open_drafting(s, reference)
 
 
-@task(name="send draft notices", task_run_name="{reference} draft notices")
+@task(name="send draft notices", task_run_name="{reference} draft notices", cache_policy=ONCE_PER_RUN)
 def send_draft_notices(reference: str) -> int:
     """The family's notice of the draft and its 15 days; the setting's consultation, through the outbox."""
     with session() as s:
         return assessment.draft_notices(s, reference)
 
 
-@task(name="put plan in force", task_run_name="{reference} plan in force")
+@task(name="put plan in force", task_run_name="{reference} plan in force", cache_policy=ONCE_PER_RUN)
 def put_plan_in_force(reference: str) -> dt.date:
     """The plan is in force, with its first annual review due (CFA s44(1))."""
     with session() as s:

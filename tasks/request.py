@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from models import assessment
 from models.casework import get_case
 from models.db import session
-from tasks.waiting import CaseEvent
+from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
 
 class DecisionToAssess(CaseEvent):
@@ -37,7 +37,7 @@ def read_decision(reference: str, key: str) -> bool | None:
         return assessment.decision(s, reference, key)
 
 
-@task(name="close refused", task_run_name="{reference} close: {refusal}")
+@task(name="close refused", task_run_name="{reference} close: {refusal}", cache_policy=ONCE_PER_RUN)
 def close_refused(reference: str, refusal: str) -> dict:
     """Close the case with the refusal notice, and the family's mediation and appeal deadlines (reg 33, r20)."""
     with session() as s:

@@ -6,7 +6,7 @@ Prefect UI form or from `ehc` (which records it in the store first). Either way 
 from __future__ import annotations
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID
 from prefect.input import RunInput
 
 from models import assessment
@@ -15,6 +15,9 @@ from models.errors import InputError
 from models.settings import today
 
 UI_ACTOR = "caseworker (Prefect form)"
+# A task that writes runs once per case run and its inputs; later executions of the run read its persisted
+# result ("Cached"). Not keyed on the task's source: looking that up costs ~2 s per module in a fresh process.
+ONCE_PER_RUN = INPUTS + RUN_ID
 
 
 class CaseEvent(RunInput):
@@ -43,7 +46,7 @@ def briefing(reference: str, title: str, regulation: str, w: assessment.Waiting,
             f"Record it here, or from a shell: `{command}`")
 
 
-@task(name="record event", task_run_name="{reference} record {given.__class__.__name__}")
+@task(name="record event", task_run_name="{reference} record {given.__class__.__name__}", cache_policy=ONCE_PER_RUN)
 def record_event(reference: str, given: CaseEvent) -> bool:
     """Record an answer given on the Prefect form. A bad answer is audited as rejected (so the form is asked
     again) and never half-written."""

@@ -154,6 +154,6 @@ def test_family_absence_sets_the_20_week_limit_aside_with_a_working_target(pathw
     assert final["disapplied"] and final["target"] == expected.target == D("2026-07-06")
     assert final["done"] == D("2026-06-22") and final["late"]  # after the statutory date, inside the target
     [exception] = t["exceptions"]
-    assert exception["kind"] == "absence" and exception["regulation"].startswith("reg 10(4)(b)")
+    assert exception["kind"] == "absence" and "10(4)" in exception["regulation"]
     assert "pfa" in [x["key"].split(":")[1] for x in t["steps"] if x["key"].startswith("advice:")]  # Year 9+
     assert t["status"] == "plan_in_force"

@@ -17,8 +17,8 @@ from models import casework, db
 from models.notices import OutboxMessage
 from tests.test_needs_assessment_flow import D
 
-CRASH = ("CREATE TRIGGER crash_on_ep BEFORE INSERT ON notification_outbox "
-         "WHEN NEW.recipient_role = 'educational_psychologist' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END")
+CRASH = ("CREATE TRIGGER crash_on_ep BEFORE INSERT ON step "
+         "WHEN NEW.key = 'advice:ep' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END")
 
 
 def advice_requests(ref: str) -> list[str]:
@@ -30,10 +30,10 @@ def advice_requests(ref: str) -> list[str]:
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, store_url, monkeypatch):
-    monkeypatch.setenv("EHC_TODAY", "2026-02-09")
+    monkeypatch.setenv("EHC_TODAY", "2025-12-08")
     with db.session() as s:
         ref = casework.open_case(s, child_name="Gwen Arkwright-Test", dob=D("2013-10-10"),
-                                 requested_on=D("2026-01-05"), requester="parent", today=D("2026-02-09"),
+                                 requested_on=D("2025-11-03"), requester="parent", today=D("2025-12-08"),
                                  actor="test").reference
     with db.engine(store_url).begin() as conn:
         conn.execute(sa.text(CRASH))
@@ -41,7 +41,7 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, 
         run = start(ref)
         settle_cases([ref])
         paused = case_run(ref).state
-        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2026-02-09"})  # the UI form
+        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-12-08"})  # the UI form
         crashed = settle(run.id, after=paused.id)
     assert crashed.state.is_failed()
     assert len(advice_requests(ref)) == 4  # parent, education, health, social care went out; ep did not
@@ -52,13 +52,13 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, 
     with serving():  # a new runner: the old one and its processes are gone
         with get_client(sync_client=True) as client:
             client.set_flow_run_state(run.id, Scheduled(), force=True)  # "Retry" in the Prefect UI
-        settle_cases([ref])
+        resumed = settle(run.id, after=crashed.state.id)
     after = advice_requests(ref)
     assert len(after) == 5 and set(first) < set(after)
     with db.session() as s:
         st = {x.key: x for x in casework.case_steps(s, casework.get_case(s, ref))}
     assert st["assess.decision"].status == "done" and st["assess.decision"].details["assess"] is True
-    assert case_run(ref).state.is_paused() and "stage:advice" in case_run(ref).tags
+    assert resumed.state.is_paused() and "stage:advice" in case_run(ref).tags
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
     parent = [t.state.name for t in tasks if t.name == f"{ref} request advice: parent"]
