@@ -213,11 +213,14 @@ def transferred(reference: str = REF, on: str = ON, no_run: bool = NO_RUN) -> No
 
 
 def _notices(reference: str, what: str, no_run: bool) -> None:
+    """The notices as a task of their own (the plan may have no review under way); then the current review's
+    run, if any, closes with the case."""
     if no_run:
         return
     from tasks.transfer import notify_cease, notify_transfer
 
     (notify_cease if what == "cease" else notify_transfer)(reference)
+    _carry_on(reference, no_run)
 
 
 def register(main: typer.Typer, plan_app: typer.Typer) -> None:

@@ -52,13 +52,15 @@ def advance(reference: str) -> State | None:
         review = reviews.current_review(s, casework.get_case(s, reference))
         if review is None:
             return None
-        cycle, run_id = review.cycle, review.flow_run_id
+        cycle, run_id, version = review.cycle, review.flow_run_id, review.version
     if run_id is None:
         with tags(f"case:{reference}", "stage:review"):
             return annual_review(reference, cycle, return_state=True)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(run_id)
-        if run.state is not None and run.state.is_final():
+        if run.state is not None and run.state.is_final():  # the cycle's run is over: nothing left to show
+            with session() as s:
+                reviews.mark_seen(s, reviews.get_review(s, casework.get_case(s, reference), cycle), version)
             return run.state
         client.set_flow_run_state(run_id, Scheduled(name="Resuming"), force=True)  # due now, not at the wake time
         return run_flow(annual_review, flow_run=client.read_flow_run(run_id),

@@ -136,8 +136,17 @@ def open_reviews(s: Session) -> list[tuple[Case, Review]]:
 
 
 def reviews_to_advance(s: Session) -> list[tuple[Case, Review]]:
-    """Open reviews whose store has changed since their run last looked (or that never had a run)."""
-    return [(c, r) for c, r in open_reviews(s) if r.version != r.seen_version or r.flow_run_id is None]
+    """Reviews whose store has changed since their run last looked (a review closed with its case included),
+    and open reviews that have no run yet."""
+    return list(s.exec(select(Case, Review).join(Review, Review.case_id == Case.id).where(sa.or_(
+        Review.version != Review.seen_version,
+        sa.and_(Review.status == "open", col(Review.flow_run_id).is_(None)),
+    )).order_by(Case.id)).all())
+
+
+def mark_seen(s: Session, review: Review, version: int) -> None:
+    review.seen_version = version
+    s.add(review)
 
 
 def reviews_due_in_term(s: Session, on: dt.date) -> dict[str, list[tuple[Case, Review]]]:

@@ -166,7 +166,5 @@ def show_open_reviews() -> int:
 @task(task_run_name="{reference}: review {cycle} seen")
 def mark_seen(reference: str, cycle: int, version: int) -> None:
     with session() as s:
-        review = reviews.get_review(s, casework.get_case(s, reference), cycle)
-        review.seen_version = version
-        s.add(review)
+        reviews.mark_seen(s, reviews.get_review(s, casework.get_case(s, reference), cycle), version)
 

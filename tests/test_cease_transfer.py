@@ -134,3 +134,24 @@ def test_bad_review_input_is_refused_with_the_field(store_url, monkeypatch):
     with session() as s:
         review = reviews.get_review(s, casework.get_case(s, ref))
         assert review.decision is None and review.report_on is None
+
+
+def test_a_transfer_during_a_review_closes_its_run(store_url, prefect_server, monkeypatch):
+    from prefect.client.orchestration import get_client
+
+    from flows.review_scheduler import review_scheduler
+
+    ref = plan_in_force("2024-01-10")
+    assert ehc(monkeypatch, "2024-09-02", "review", "open", ref).exit_code == 0
+    with session() as s:
+        run_id = reviews.get_review(s, casework.get_case(s, ref)).flow_run_id
+    assert ehc(monkeypatch, "2024-09-20", "plan", "transfer-out", ref, "--aware-on", "2024-09-20", "--move-on",
+               "2024-10-01", "--to-council", "Northshire County Council", "--to-email",
+               "send@northshire.example.org").exit_code == 0
+    sent = ehc(monkeypatch, "2024-10-01", "plan", "transferred", ref, "--on", "2024-10-01")
+    assert sent.exit_code == 0, sent.output
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(run_id).state
+    assert state.is_completed() and state.message == "review 1: closed"
+    assert [kind for kind, _, _ in messages()] == ["plan_transfer", "transfer_family"]
+    assert review_scheduler()["advanced"] == 0  # nothing left for the morning
