@@ -206,9 +206,10 @@ def card(case: Case, review: Review, steps: list[Step]) -> dict:
 
 def put_plan_in_force(s: Session, case: Case, issued_on: dt.date, actor: str, setting: str | None = None) -> Step:
     """The final plan is issued (reg 13(2)): the plan is in force and its first annual review falls due
-    within 12 months (CFA s44(1)). Returns the `review.annual:1` step."""
-    case.status, case.plan_issued_on = "plan_in_force", issued_on
-    move_stage(s, case, "plan_in_force", actor, "plan in force", issued_on)
+    within 12 months (CFA s44(1)). Returns the `review.annual:1` step; a second call changes nothing."""
+    if case.status != "plan_in_force":
+        case.status, case.plan_issued_on = "plan_in_force", issued_on
+        move_stage(s, case, "plan_in_force", actor, "plan in force", issued_on)
     return add_step(s, case, key="review.annual:1", kind="annual_review", rule_id="review.annual", role=LA,
                     start=issued_on, details={"setting": setting} if setting else None)
 
@@ -372,17 +373,27 @@ def _flagged_pfa_advice(case: Case) -> list[str]:
     return [source for source in PFA_ADVICE if source in case.flags]
 
 
-def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, on: dt.date | None = None) -> Review:
-    """Fix the meeting date: invitations and advice are due 2 weeks before it (reg 20(3)-(4), 21(3)-(4));
-    from Year 9 the advice the case flags for preparation for adulthood is sought (reg 21(6))."""
+def _not_met(s: Session, case: Case, meeting_on: dt.date) -> Review:
+    """The open review, which has not met yet and whose period has begun by `meeting_on`."""
     review = get_review(s, case)
     if review.meeting_held:
         raise InputError("--on", f"review {review.cycle} has already met on {review.meeting_on}")
     if meeting_on < review.anchor_on:
         raise InputError("--on", f"{meeting_on} is before the review period starts ({review.anchor_on})")
+    return review
+
+
+def _pfa_required(s: Session, case: Case, meeting_on: dt.date) -> bool:
     child = child_of(s, case)
+    return statutory.pfa_required(child.date_of_birth, meeting_on, child.year_group_offset)
+
+
+def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, on: dt.date | None = None) -> Review:
+    """Fix the meeting date: invitations and advice are due 2 weeks before it (reg 20(3)-(4), 21(3)-(4));
+    from Year 9 the advice the case flags for preparation for adulthood is sought (reg 21(6))."""
+    review = _not_met(s, case, meeting_on)
     review.meeting_on = meeting_on
-    review.pfa_required = statutory.pfa_required(child.date_of_birth, meeting_on, child.year_group_offset)
+    review.pfa_required = _pfa_required(s, case, meeting_on)
     wanted = [("invitations", "review.invitations", "senco", None),
               ("advice_circulated", "review.advice_circulated", "senco", None)]
     if review.pfa_required:
@@ -440,13 +451,8 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
     unknown = set(pfa) - set(PFA_OUTCOMES)
     if unknown:
         raise ValueError(f"unknown outcome fields {sorted(unknown)}")
-    review = get_review(s, case)
-    if review.meeting_held:
-        raise InputError("--on", f"review {review.cycle} already met on {review.meeting_on}")
-    if meeting_on < review.anchor_on:
-        raise InputError("--on", f"{meeting_on} is before the review period starts ({review.anchor_on})")
-    child = child_of(s, case)
-    pfa_required = statutory.pfa_required(child.date_of_birth, meeting_on, child.year_group_offset)
+    review = _not_met(s, case, meeting_on)
+    pfa_required = _pfa_required(s, case, meeting_on)
     if pfa_required:
         for field_name, words in PFA_OUTCOMES.items():
             if not (pfa.get(field_name) or "").strip():
