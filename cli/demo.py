@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from cli.common import console, input_errors
 from models import assessment
 from models.db import session
 
+WIDE = 120  # the timeline's columns, when the output is not a wide terminal
 Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails
 
 
@@ -115,14 +117,17 @@ def print_timeline(reference: str, story: str) -> None:
         due = f"{st['due']}" + (" (set aside)" if st["disapplied"] else "")
         target = str(st["target"]) if st["target"] != st["due"] else ""
         mark = "LATE" if st["late"] else ("" if st["status"] == "done" else st["status"])
+        if st["disapplied"] and st["done"] and not st["late"]:
+            mark = "within target"
         table.add_row(st["key"], st["rule"] or "", str(st["started"]), due, target, str(st["done"] or ""), mark)
         if "notice_on" in st:
             table.add_row("  notice sent", "", "", st["notice_on"], "", "", "")
             table.add_row("  mediation.contact", "reg 33", "", st["mediation_contact_by"], "", "", "family")
             table.add_row("  appeal.register", "r20(1)(c)", "", st["appeal_register_by"], "", "", "family")
-    console.print(table)
+    out = console if console.width >= WIDE else Console(width=WIDE)
+    out.print(table)
     for e in t["exceptions"]:
-        console.print(f"  exception {e['kind']} {e['from']} … {e['to']}: {e['regulation']}")
+        out.print(f"  exception {e['kind']} {e['from']} … {e['to']}: {e['regulation']}", highlight=False)
 
 
 def _free_port() -> int:

@@ -358,7 +358,7 @@ def final_issued(s: Session, reference: str, on: dt.date, today: dt.date, actor:
             raise InputError("--on", f"the setting's consultation runs until {consultation.due_on} (CFA s39(2))")
         consultation.status, consultation.details = "cancelled", {**consultation.details, "no_reply": True}
         s.add(consultation)
-    complete_step(s, reps, on, actor, case)
+    complete_step(s, reps, reps.due_on, actor, case)  # the family's window closed on its last day
     return complete_step(s, step, on, actor, case)
 
 
@@ -381,6 +381,12 @@ def put_plan_in_force(s: Session, reference: str) -> dt.date:
 # --- reading a case back ----------------------------------------------------------------------------
 
 
+def _late(step: Step) -> bool:
+    """Done after its statutory date, or, where an exception set the limit aside, after the working target."""
+    limit = step.target_on if step.disapplied and step.target_on else step.due_on
+    return bool(step.completed_on and step.completed_on > limit)
+
+
 def timeline(s: Session, reference: str) -> dict:
     """The case's steps against their statutory dates, its exceptions and its outcome: no personal data."""
     case = get_case(s, reference)
@@ -389,7 +395,7 @@ def timeline(s: Session, reference: str) -> dict:
         "closed_reason": case.closed_reason, "plan_issued_on": case.plan_issued_on,
         "steps": [{"key": st.key, "rule": st.rule_id, "started": st.started_on, "due": st.due_on,
                    "target": st.target_on, "disapplied": st.disapplied, "status": st.status,
-                   "done": st.completed_on, "late": bool(st.completed_on and st.completed_on > st.due_on),
+                   "done": st.completed_on, "late": _late(st),
                    **{k: st.details[k] for k in ("notice_on", "mediation_contact_by", "appeal_register_by")
                       if k in st.details}}
                   for st in case_steps(s, case)],

@@ -6,7 +6,7 @@ Prefect UI form or from `ehc` (which records it in the store first). Either way 
 from __future__ import annotations
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID
+from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, CacheKeyFnPolicy
 from prefect.input import RunInput
 
 from models import assessment
@@ -15,9 +15,15 @@ from models.errors import InputError
 from models.settings import today
 
 UI_ACTOR = "caseworker (Prefect form)"
-# A task that writes runs once per case run and its inputs; later executions of the run read its persisted
+
+
+def _task_name(ctx, _inputs) -> str:
+    return ctx.task.name
+
+
+# A task that writes runs once per case run, task and inputs; later executions of the run read its persisted
 # result ("Cached"). Not keyed on the task's source: looking that up costs ~2 s per module in a fresh process.
-ONCE_PER_RUN = INPUTS + RUN_ID
+ONCE_PER_RUN = INPUTS + RUN_ID + CacheKeyFnPolicy(cache_key_fn=_task_name)
 
 
 class CaseEvent(RunInput):
