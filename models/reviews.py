@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import statutory
-from models.cases import Case, Contact, Step, utcnow
+from models.cases import Case, Child, Contact, Step, utcnow
 from models.casework import LA, add_step, audit, child_of, complete_step, compute_due, move_stage, open_steps
 from models.contacts import ADVICE_ROLES, contact_for
 from models.errors import InputError
@@ -116,18 +116,22 @@ def cycle_steps(s: Session, review: Review) -> list[Step]:
     ).order_by(Step.id)))
 
 
-def pending_annual_steps(s: Session) -> list[tuple[Case, Step]]:
-    """Plans in force with no open review whose next `review.annual:N` step is open but has no review yet."""
+def pending_cycles(s: Session, on: dt.date) -> list[tuple[Case, Review]]:
+    """Each plan in force with no open review, and the next cycle it would open on `on` (unsaved): children
+    and earlier reviews read in one query each, since the scheduler asks this of every plan daily."""
     rows = s.exec(
-        select(Case, Step)
+        select(Case, Step, Child)
         .join(Step, Step.case_id == Case.id)
+        .join(Child, Child.id == Case.child_id)
         .where(Case.status == "plan_in_force", Step.kind == "annual_review", Step.status == "open")
         .order_by(Case.id)
     ).all()
-    reviews = list(s.exec(select(Review).where(col(Review.case_id).in_({c.id for c, _ in rows}))))
-    opened = {(r.case_id, r.cycle) for r in reviews}
-    busy = {r.case_id for r in reviews if r.status == "open"}
-    return [(c, st) for c, st in rows if (c.id, annual_cycle(st)) not in opened and c.id not in busy]
+    earlier: dict[int, list[Review]] = {}
+    for r in s.exec(select(Review).where(col(Review.case_id).in_({c.id for c, _, _ in rows}))):
+        earlier.setdefault(r.case_id, []).append(r)
+    return [(case, plan_cycle(s, case, annual, on, child, earlier.get(case.id, [])))
+            for case, annual, child in rows
+            if not any(r.cycle == annual_cycle(annual) or r.status == "open" for r in earlier.get(case.id, []))]
 
 
 def open_reviews(s: Session) -> list[tuple[Case, Review]]:
@@ -241,15 +245,17 @@ def _meeting_rules(review: Review) -> list[tuple[str, dt.date, dict]]:
     return rules
 
 
-def plan_cycle(s: Session, case: Case, annual: Step, on: dt.date) -> Review:
+def plan_cycle(s: Session, case: Case, annual: Step, on: dt.date, child: Child | None = None,
+               earlier: list[Review] | None = None) -> Review:
     """The review a cycle would open as, unsaved: anchor, dates, early-years and phase-transfer flags."""
-    child = child_of(s, case)
+    child = child or child_of(s, case)
+    earlier = reviews_of(s, case) if earlier is None else earlier
     anchor = annual.started_on
     review = Review(case_id=case.id, cycle=annual_cycle(annual), anchor_on=anchor, annual_due_on=annual.due_on,
                     meeting_latest_on=statutory.deadline("review.meeting_latest", anchor).due,
                     meeting_by_on=annual.due_on, opened_on=on, setting=annual.details.get("setting"),
                     early_years=statutory.age_on(child.date_of_birth, anchor) < EARLY_YEARS_AGE)
-    settled = {r.transfer_on for r in reviews_of(s, case) if r.transfer_on}
+    settled = {r.transfer_on for r in earlier if r.transfer_on}
     transfer = _transfer_in(child.date_of_birth, child.year_group_offset, anchor, annual.due_on, settled)
     if transfer:
         review.phase_transfer, review.transfer_on = transfer

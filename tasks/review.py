@@ -31,8 +31,8 @@ def open_due_reviews() -> list[tuple[str, int]]:
     on, actor = today(), settings().actor
     opened = []
     with session() as s:
-        for case, annual in reviews.pending_annual_steps(s):
-            if reviews.falls_due(reviews.plan_cycle(s, case, annual, on), on):
+        for case, planned in reviews.pending_cycles(s, on):
+            if reviews.falls_due(planned, on):
                 review = reviews.open_review(s, case, on, actor)
                 opened.append((case.reference, review.cycle))
     return opened
