@@ -111,3 +111,47 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, prefect_server
     assert NAME.split()[0] not in seen and NAME.split()[1] not in seen and DOB not in seen
     assert "| stage | complete" not in seen  # the card is a table of dates; the stage line reads:
     assert "**Stage:** complete (complete)" in Artifact.get(artifact_key(ref)).data
+
+
+def test_three_yearly_cycles_of_a_plan_issued_on_29_february_one_run_each(store_url, prefect_server, monkeypatch):
+    """Acts recorded with `--no-run`; the daily scheduler (run here on the days something happens) opens each
+    cycle a term ahead and carries the changed review on. Each cycle's period starts with the last meeting."""
+    with session() as s:
+        case = casework.open_case(s, child_name=NAME, dob=D("2018-05-01"), requested_on=D("2023-10-16"),
+                                  requester="parent", today=D("2024-02-29"), actor="t")
+        reviews.put_plan_in_force(s, case, D("2024-02-29"), "t", setting="Oak Primary")
+        ref = case.reference
+    names = [f"{ref} review {n}" for n in (1, 2, 3)]
+    before = set().union(*(run_ids(name) for name in names))
+    cycles = [  # opens, meeting, decision: meeting by 31 Jan 2025, then 22 Dec 2025, then 2 Nov 2026
+        ("2024-09-02", "2025-01-20", "2025-02-10"),
+        ("2025-04-01", "2025-12-01", "2025-12-15"),
+        ("2026-04-01", None, None),
+    ]
+    for opens, meeting, decided in cycles:
+        monkeypatch.setenv("EHC_TODAY", opens)
+        assert review_scheduler()["opened"] == 1
+        if meeting is None:
+            break
+        for args in (("schedule", ref, "--on", meeting), ("meeting", ref, "--on", meeting),
+                     ("decide", ref, "--decision", "maintain", "--on", decided)):
+            result = ehc(monkeypatch, decided, "review", *args, "--no-run")
+            assert result.exit_code == 0, result.output
+        assert review_scheduler()["advanced"] == 1
+
+    with session() as s:
+        case = casework.get_case(s, ref)
+        assert [(r.cycle, r.anchor_on, r.annual_due_on, r.status) for r in reviews.reviews_of(s, case)] == [
+            (1, D("2024-02-29"), D("2025-02-28"), "complete"),
+            (2, D("2025-01-20"), D("2026-01-19"), "complete"),
+            (3, D("2025-12-01"), D("2026-11-30"), "open"),
+        ]
+    with get_client(sync_client=True) as client:
+        runs = {}
+        for name in names:
+            (run_id,) = run_ids(name) - before
+            runs[name] = client.read_flow_run(run_id).state
+    assert [(state.type.value, state.name) for state in runs.values()] == [
+        ("COMPLETED", "Completed"), ("COMPLETED", "Completed"), ("SCHEDULED", "AwaitingReview")]
+    assert runs[names[2]].message == "waiting for review:3:meeting (due 2026-11-02)"
+    assert "| annual due | 2026-11-30 |" in Artifact.get(artifact_key(ref)).data
