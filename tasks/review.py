@@ -76,22 +76,20 @@ def request_review_advice(reference: str, cycle: int) -> int:
 
 @task(task_run_name="{reference}: notify the review decision")
 def notify_decision(reference: str, cycle: int) -> bool:
-    """Tell the family the council's decision (reg 20(10)), with what follows from it."""
+    """Tell the family the council's decision to maintain or amend (reg 20(10)), with what follows from it; a
+    decision to cease has its own notice (`tasks.transfer.notify_cease`)."""
     with session() as s:
         case = casework.get_case(s, reference)
         review = reviews.get_review(s, case, cycle)
-        if review.decision is None:
+        if review.decision not in ("maintain", "amend"):
             return False
         next_annual = reviews.review_step(s, case, f"review.annual:{cycle + 1}")
-        cease = reviews.review_step(s, case, "plan.cease")
         context = {
             "council": settings().council_name, "decision": review.decision, "cycle": cycle,
             "action": f"annual review decision: {review.decision}", "decided_on": review.decided_on.isoformat(),
             "representations_close": _iso(review.representations_close_on),
             "amended_final_due": _iso(review.amended_final_due_on),
             "next_review_due": _iso(next_annual.due_on if next_annual else None),
-            "mediation_by": cease.details["mediation_contact_by"] if cease else None,
-            "appeal_by": _iso(cease.due_on if cease else None),
         }
         enqueue(s, idempotency_key=f"notice:review_decision.{cycle}:case:{case.id}", kind="review_decision",
                 recipient_role="family", recipient_email=family_email(s, case), on=review.decided_on,

@@ -52,12 +52,13 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
         assert cease.details["mediation_contact_by"] == "2025-01-20"  # reg 33: 2 months
         assert reviews.review_step(s, case, "review.annual:2") is None
         assert reviews.get_review(s, case, 1).status == "complete"
-    notify_decision.fn(ref, 1)
+    assert notify_decision.fn(ref, 1) is False  # the ceasing notice is the decision's notice
     notify_cease.fn(ref)
     with session() as s:
-        decision = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "review_decision")).one()
-    assert "contact a mediation adviser by 2025-01-20" in decision.body_text
-    assert NAME not in decision.subject + decision.body_text
+        notice = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "cease_decision")).one()
+    assert "contact a mediation adviser by 2025-01-20" in notice.body_text
+    assert notice.subject == f"{ref}: decision to cease the EHC plan; appeal by 2025-01-20"
+    assert NAME not in notice.subject + notice.body_text + notice.body_html
 
     with pytest.raises(InputError) as early:
         act(ref, reviews.cease_plan, D("2025-01-20"), "test")
@@ -65,8 +66,7 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
     act(ref, reviews.cease_plan, D("2025-01-21"), "test")
     notify_cease.fn(ref)
     notify_cease.fn(ref)  # again: nothing twice
-    assert messages() == [("review_decision", "family", D("2024-11-20")), ("cease_decision", "family", D("2024-11-20")),
-                          ("plan_ceased", "family", D("2025-01-21"))]
+    assert messages() == [("cease_decision", "family", D("2024-11-20")), ("plan_ceased", "family", D("2025-01-21"))]
     with session() as s:
         case = casework.get_case(s, ref)
         assert (case.status, case.closed_on, case.closed_reason, case.stage) == (
