@@ -74,3 +74,11 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def needs_assessment_demo(prefect_server, tmp_path_factory):
+    """The demo's scripted cases driven once through the served needs-assessment flow: (store URL, story → ref)."""
+    from tests.needs_assessment_pathway import drive_pathway
+
+    yield from drive_pathway(tmp_path_factory)

@@ -9,36 +9,23 @@ import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from cli.demo import DEMO_SCRIPTS, LATE_HEALTH, ON_TIME, REFUSED, Script, cli_runner, drive
-from deployments.needs_assessment import case_run, serving
+from cli.demo import ABSENCE, LATE_HEALTH, ON_TIME, REFUSED
+from deployments.needs_assessment import case_run
 from models import assessment, casework, db, statutory
 from models.cases import Step
 from models.contacts import ADVICE_ROLES
 from models.notices import OutboxMessage
+from tests.needs_assessment_pathway import REFUSED_TO_ISSUE
 
 D = dt.date.fromisoformat
-REFUSED_TO_ISSUE = Script("refused to issue", "Elif Marsh-Test", "2014-02-11", "2026-01-05", {
-    "2026-02-09": [["case", "decide", "{ref}", "--assess", "yes", "--on", "2026-02-09"]],
-    "2026-03-16": [["advice", "received", "{ref}", "--source", src, "--on", "2026-03-16"]
-                   for src in ("parent", "education", "health", "social_care", "ep")],
-    "2026-03-30": [["meeting", "held", "{ref}", "--on", "2026-03-30", "--attended", "parent", "--no-child-views"]],
-    "2026-04-06": [["plan", "decide", "{ref}", "--issue", "no", "--on", "2026-04-06"]],
-})
-ABSENCE = DEMO_SCRIPTS[3]
 
 
-@pytest.fixture(scope="module")
-def pathway(prefect_server, tmp_path_factory):
-    """Every scripted case driven to its end through the served deployment; returns story → reference."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('pathway') / 'ehc.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EHC_DATABASE_URL", url)
-        db.upgrade(url)
-        with serving():
-            refs = drive((*DEMO_SCRIPTS, REFUSED_TO_ISSUE), cli_runner())
-        mp.delenv("EHC_TODAY", raising=False)
-        yield refs
-    db.dispose_engine(url)
+@pytest.fixture
+def pathway(needs_assessment_demo, monkeypatch) -> dict[str, str]:
+    """Story → reference of the cases driven through the flow; the store they were driven in."""
+    url, refs = needs_assessment_demo
+    monkeypatch.setenv("EHC_DATABASE_URL", url)
+    return refs
 
 
 def steps(reference: str) -> dict[str, Step]:
@@ -55,8 +42,12 @@ def outbox(reference: str) -> list[OutboxMessage]:
 
 
 def task_runs(run_id) -> list:
+    found, page = [], 200  # the API's largest page
     with get_client(sync_client=True) as client:
-        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        while batch := client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+                                             limit=page, offset=len(found)):
+            found += batch
+    return found
 
 
 def test_final_plan_in_week_19_puts_the_plan_in_force_with_its_first_review(pathway):

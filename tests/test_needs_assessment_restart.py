@@ -41,8 +41,12 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, 
         run = start(ref)
         settle_cases([ref])
         paused = case_run(ref).state
-        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-12-08"})  # the UI form
-        crashed = settle(run.id, after=paused.id)
+        # the Prefect form, first with a date before the request: audited as rejected, and the form asked again
+        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-10-01"})
+        asked_again = settle(run.id, after=paused.id).state
+        assert asked_again.is_paused() and asked_again.state_details.pause_key == "assess-decision-1"
+        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-12-08"})
+        crashed = settle(run.id, after=asked_again.id)
     assert crashed.state.is_failed()
     assert len(advice_requests(ref)) == 4  # parent, education, health, social care went out; ep did not
     first = advice_requests(ref)
@@ -57,7 +61,10 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, 
     assert len(after) == 5 and set(first) < set(after)
     with db.session() as s:
         st = {x.key: x for x in casework.case_steps(s, casework.get_case(s, ref))}
-    assert st["assess.decision"].status == "done" and st["assess.decision"].details["assess"] is True
+    assert st["assess.decision"].completed_on == D("2025-12-08") and st["assess.decision"].details["assess"] is True
+    with db.session() as s:
+        [rejected] = [e for e in casework.audit_log(s, casework.get_case(s, ref)) if e.action == "input rejected"]
+    assert rejected.detail["field"] == "--on" and "before the request" in rejected.detail["rule"]
     assert resumed.state.is_paused() and "stage:advice" in case_run(ref).tags
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
