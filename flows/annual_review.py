@@ -42,12 +42,14 @@ def annual_review(reference: str, cycle: int) -> State:
     mark_seen(reference, cycle, version)
     if shown["status"] == "complete":
         return Completed(message=f"review {cycle}: {shown['stage']}")
+    if shown["next"] is None:
+        return Scheduled(name=WAITING, message="waiting for the next act")
     due, key = shown["next"]
     return Scheduled(scheduled_time=wake_time(due), name=WAITING, message=f"waiting for {key} (due {due})")
 
 
 def advance(reference: str) -> State | None:
-    """Run the case's current review cycle: start its one run, or run the waiting run again."""
+    """Run the case's current review cycle: start its one run, or run the waiting (or failed) run again."""
     with session() as s:
         review = reviews.current_review(s, casework.get_case(s, reference))
         if review is None:
@@ -58,7 +60,7 @@ def advance(reference: str) -> State | None:
             return annual_review(reference, cycle, return_state=True)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(run_id)
-        if run.state is not None and run.state.is_final():  # the cycle's run is over: nothing left to show
+        if run.state is not None and (run.state.is_completed() or run.state.is_cancelled()):  # the cycle is over
             with session() as s:
                 reviews.mark_seen(s, reviews.get_review(s, casework.get_case(s, reference), cycle), version)
             return run.state

@@ -199,6 +199,7 @@ def card(case: Case, review: Review, steps: list[Step]) -> dict:
             "annual_due": review.annual_due_on, "transfer_due": review.transfer_due_on,
             "representations_close": review.representations_close_on,
             "amended_final_due": review.amended_final_due_on,
+            "amended_final_latest": review.amended_final_latest_on,
         },
         "steps": [{"key": st.key, "rule": st.rule_id, "role": st.role, "due": st.due_on, "status": st.status,
                    "completed_on": st.completed_on} for st in steps],

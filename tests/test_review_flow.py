@@ -14,7 +14,9 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, Log
 from sqlmodel import select
 from typer.testing import CliRunner
 
+import tasks.review
 from cli.main import app
+from flows.annual_review import advance
 from flows.review_scheduler import review_scheduler
 from models import casework, reviews
 from models.cases import Contact
@@ -155,3 +157,37 @@ def test_three_yearly_cycles_of_a_plan_issued_on_29_february_one_run_each(store_
         ("COMPLETED", "Completed"), ("COMPLETED", "Completed"), ("SCHEDULED", "AwaitingReview")]
     assert runs[names[2]].message == "waiting for review:3:meeting (due 2026-11-02)"
     assert "| annual due | 2026-11-30 |" in Artifact.get(artifact_key(ref)).data
+
+
+def test_a_failed_review_run_is_run_again_and_sends_once(store_url, prefect_server, monkeypatch):
+    with session() as s:
+        case = casework.open_case(s, child_name=NAME, dob=D("2018-05-01"), requested_on=D("2023-10-16"),
+                                  requester="parent", today=D("2024-02-29"), actor="t")
+        reviews.put_plan_in_force(s, case, D("2024-02-29"), "t")
+        ref = case.reference
+        reviews.open_review(s, case, D("2024-09-02"), "t")
+    monkeypatch.setenv("EHC_TODAY", "2024-09-02")
+    first = advance(ref)
+    assert first.name == "AwaitingReview"
+    with session() as s:
+        case = casework.get_case(s, ref)
+        reviews.record_meeting(s, case, D("2025-01-20"), "t")
+        reviews.decide(s, case, "maintain", D("2025-02-10"), "t")
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("store went away")
+
+    monkeypatch.setenv("EHC_TODAY", "2025-02-10")
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.review, "enqueue", broken)  # the decision notice cannot be written
+        assert advance(ref).is_failed()
+    assert outbox() == []
+    monkeypatch.setenv("EHC_TODAY", "2025-02-11")
+    assert review_scheduler()["advanced"] == 1  # the failed run is run again, from the top
+    assert review_scheduler()["advanced"] == 0
+    assert [m.kind for m in outbox()] == ["review_decision"]
+    with session() as s:
+        run_id = reviews.get_review(s, casework.get_case(s, ref), 1).flow_run_id
+    assert run_id == str(first.state_details.flow_run_id)  # the same run, not a second one
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(run_id).state.is_completed()
