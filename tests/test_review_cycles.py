@@ -8,10 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlmodel import select
 
 from models import casework, reviews
 from models.db import session
 from models.errors import InputError
+from models.notices import OutboxMessage
+from tasks.review import request_review_advice
 
 D = dt.date.fromisoformat
 PFA = {"pfa_employment": "work experience in Year 10", "pfa_independent_living": "travel training",
@@ -97,6 +100,14 @@ def test_child_entering_year_9_mid_cycle_needs_pfa_and_flagged_advice(store_url)
     assert st["review:1:advice:pfa"].role == "careers_adviser"
     assert st["review:1:advice:pfa"].due_on == D("2025-09-17")  # M − 14
     assert st["review:1:invitations"].due_on == D("2025-09-17")  # rescheduled with the meeting
+    assert request_review_advice.fn(ref, 1) == 2
+    assert request_review_advice.fn(ref, 1) == 2  # again: the same two messages, not two more
+    with session() as s:
+        sent = list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [(m.kind, m.recipient_role) for m in sent] == [("review_advice_request", "adult_social_care"),
+                                                          ("review_advice_request", "careers_adviser")]
+    assert sent[1].subject == f"{ref}: request for careers (preparation for adulthood) advice for an annual review, " \
+                              "due 2025-09-17"
 
     with pytest.raises(InputError) as missing:
         act(ref, reviews.record_meeting, D("2025-10-01"), "test", **{**PFA, "pfa_health": " "})
