@@ -215,7 +215,7 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
         kind = TEMPLATE[chase.tier]
         enqueue(s, idempotency_key=f"{chase.tier}:step:{step.id}:{chase.on.isoformat()}", kind=kind,
                 recipient_role=recipient, recipient_email=directory.email(recipient), on=on,
-                context={**context, "tier_name": chase.tier}, case=case, step=step)
+                context=context, case=case, step=step)
         report.count(kind)
         if chase.tier not in ("overdue", "still_overdue"):
             continue

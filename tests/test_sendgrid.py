@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from models import casework
 from models.db import session
+from models.errors import InputError
 from models.notices import OutboxMessage
 from notifications import dispatch as dispatcher
 from notifications.backends import SendGridBackend, sendgrid_api_key
@@ -299,5 +300,8 @@ def test_the_key_comes_from_a_prefect_secret_block_when_the_environment_has_none
     monkeypatch.setenv("EHC_SENDGRID_SECRET_BLOCK", "ehc-test-sendgrid")
     Secret(value=KEY).save("ehc-test-sendgrid", overwrite=True)
     assert sendgrid_api_key() == KEY
+    monkeypatch.setenv("EHC_SENDGRID_SECRET_BLOCK", "ehc-test-no-such-block")
+    with pytest.raises(InputError, match="SENDGRID_API_KEY: not set, and no Prefect Secret block"):
+        sendgrid_api_key()
     monkeypatch.setenv("SENDGRID_API_KEY", "SG.from-env")
     assert sendgrid_api_key() == "SG.from-env"
