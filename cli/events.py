@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import typer
+from prefect.exceptions import PrefectException
 
 from cli import cases
 from cli.common import date_arg, err_console, input_errors
@@ -47,7 +48,7 @@ def record(event: CaseEvent, what: str) -> None:
         event.record(s, today(), settings().actor)
     try:
         outcome = wake(event)
-    except (httpx.HTTPError, OSError, TimeoutError, RuntimeError) as exc:
+    except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
         outcome = "not reached"
         err_console.print(f"warning: the Prefect run of {event.reference} was not resumed ({type(exc).__name__}); "
                           "it reads the store when it next runs", markup=False, highlight=False)
