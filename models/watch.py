@@ -66,6 +66,15 @@ def steps_to_chase(s: Session, due_by: dt.date, wanted: dict[tuple[str, ...] | N
     return s.connection().execute(query).all()
 
 
+def existing_keys(s: Session, keys: list[str]) -> set[str]:
+    """Which of these outbox keys are written already (one query per thousand keys)."""
+    found: set[str] = set()
+    column = OutboxMessage.__table__.c.idempotency_key
+    for i in range(0, len(keys), 1000):
+        found.update(s.connection().execute(sa.select(column).where(column.in_(keys[i:i + 1000]))).scalars())
+    return found
+
+
 def last_sweep(s: Session, before: dt.date) -> Sweep | None:
     """The latest sweep for a day before `before`: tiers that fell due after it are the ones still to send."""
     event = s.exec(

@@ -27,6 +27,7 @@ from models.watch import (
     OpenStep,
     Sweep,
     escalate,
+    existing_keys,
     failed_messages,
     last_sweep,
     max_step_id,
@@ -207,16 +208,18 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
     steps = {st.id: st for st in s.exec(select(Step).where(col(Step.id).in_(step_ids)))}
     cases = {c.id: c for c in s.exec(select(Case).where(col(Case.id).in_({st.case_id for st in steps.values()})))}
     directory = _Directory(s)
+    key = {c.step.id: f"{c.chase.tier}:step:{c.step.id}:{c.chase.on.isoformat()}" for c in chases}
+    written = existing_keys(s, list(key.values()))  # by an earlier or a concurrent run: counted once, not here
     for due in sorted(chases, key=lambda c: c.step.id):  # one order for every run: concurrent runs never deadlock
         step, chase = steps[due.step.id], due.chase
         case = cases[step.case_id]
         context = _context(s, config, case, step, chase, on)
         recipient = directory.role_for(step.role)
         kind = TEMPLATE[chase.tier]
-        enqueue(s, idempotency_key=f"{chase.tier}:step:{step.id}:{chase.on.isoformat()}", kind=kind,
-                recipient_role=recipient, recipient_email=directory.email(recipient), on=on,
-                context=context, case=case, step=step)
-        report.count(kind)
+        if key[step.id] not in written:
+            enqueue(s, idempotency_key=key[step.id], kind=kind, recipient_role=recipient,
+                    recipient_email=directory.email(recipient), on=on, context=context, case=case, step=step)
+            report.count(kind)
         if chase.tier not in ("overdue", "still_overdue"):
             continue
         queue = queue_for(step.role)

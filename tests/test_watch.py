@@ -130,8 +130,8 @@ def test_rerunning_a_day_or_running_it_late_sends_nothing_twice(store_url):
     ref = open_request()
     for day in weekdays(dt.date(2025, 2, 7), dt.date(2025, 2, 21)):
         run_watch(day)
-        run_watch(day)
-    run_watch(dt.date(2025, 2, 10))  # an old day again
+        assert run_watch(day).messages == {}  # the same day again writes (and counts) nothing
+    assert run_watch(dt.date(2025, 2, 10)).messages == {}  # an old day again
     assert [m[:2] for m in messages()] == [
         ("2025-02-07", "reminder"), ("2025-02-14", "reminder"), ("2025-02-17", "due_today"),
         ("2025-02-18", "overdue"), ("2025-02-18", "escalation"),
