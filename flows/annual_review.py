@@ -48,10 +48,12 @@ def annual_review(reference: str, cycle: int) -> State:
     return Scheduled(scheduled_time=wake_time(due), name=WAITING, message=f"waiting for {key} (due {due})")
 
 
-def advance(reference: str) -> State | None:
-    """Run the case's current review cycle: start its one run, or run the waiting (or failed) run again."""
+def advance(reference: str, cycle: int | None = None) -> State | None:
+    """Run a review cycle (default: the case's current one): start its one run, or run the waiting (or failed)
+    run again."""
     with session() as s:
-        review = reviews.current_review(s, casework.get_case(s, reference))
+        case = casework.get_case(s, reference)
+        review = reviews.get_review(s, case, cycle) if cycle else reviews.current_review(s, case)
         if review is None:
             return None
         cycle, run_id, version = review.cycle, review.flow_run_id, review.version

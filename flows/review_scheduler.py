@@ -14,7 +14,7 @@ from tasks.review import open_due_reviews, reviews_to_run, send_term_lists, show
 def review_scheduler() -> dict:
     opened = open_due_reviews()
     changed = reviews_to_run()
-    for reference in changed:
-        advance(reference)
+    for reference, cycle in changed:
+        advance(reference, cycle)
     return {"opened": len(opened), "advanced": len(changed), "term_lists": send_term_lists(),
             "open_reviews": show_open_reviews()}

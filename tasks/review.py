@@ -39,10 +39,10 @@ def open_due_reviews() -> list[tuple[str, int]]:
 
 
 @task(task_run_name="find reviews that changed")
-def reviews_to_run() -> list[str]:
-    """References of open reviews whose store changed since their run last looked, or that have no run."""
+def reviews_to_run() -> list[tuple[str, int]]:
+    """(reference, cycle) of the reviews whose store changed since their run last looked, or with no run."""
     with session() as s:
-        return [case.reference for case, _ in reviews.reviews_to_advance(s)]
+        return [(case.reference, review.cycle) for case, review in reviews.reviews_to_advance(s)]
 
 
 @task(task_run_name="{reference}: record the review run")
