@@ -455,7 +455,7 @@ def deadline(
     exceptions = list(exceptions)
     for exc in exceptions:
         _check_exception(exc, rule_)
-    clock = _days(start + dt.timedelta(days=1), due) if due > start else set()
+    clock = _days(start + dt.timedelta(days=1), due) if exceptions and due > start else set()
     applied: list[str] = []
     covered: set[dt.date] = set()
     for exc in exceptions:
