@@ -106,10 +106,15 @@ def _header(headers, name: str) -> str | None:
 
 
 def _when(headers, now: dt.datetime) -> dt.datetime | None:
-    """When SendGrid says to come back: `X-RateLimit-Reset` (epoch seconds), else `Retry-After`."""
+    """When a rate-limited sender may come back: `X-RateLimit-Reset` (epoch seconds), else `Retry-After`."""
     reset = _header(headers, "X-RateLimit-Reset")
     if reset and reset.strip().isdigit():
         return dt.datetime.fromtimestamp(int(reset), dt.UTC)
+    return _retry_after(headers, now)
+
+
+def _retry_after(headers, now: dt.datetime) -> dt.datetime | None:
+    """`Retry-After`, in seconds or as an HTTP date (a relay may send it)."""
     retry_after = _header(headers, "Retry-After")
     if retry_after and retry_after.strip().isdigit():
         return now + dt.timedelta(seconds=int(retry_after))
@@ -159,8 +164,8 @@ class SendGridBackend:
                 raise RetryLater(_reason(exc), _when(exc.headers, self.now()), halt=True) from None
             if exc.status_code in (401, 403):
                 raise RetryLater(_reason(exc), halt=True) from None
-            if exc.status_code >= 500:
-                raise RetryLater(_reason(exc), _when(exc.headers, self.now())) from None
+            if exc.status_code >= 500:  # every answer carries X-RateLimit-Reset; only a 429 means wait for it
+                raise RetryLater(_reason(exc), _retry_after(exc.headers, self.now())) from None
             raise Rejected(_reason(exc)) from None
         except (urllib.error.URLError, OSError) as exc:
             raise RetryLater(scrub(f"network: {exc}")) from None

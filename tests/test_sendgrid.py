@@ -100,7 +100,7 @@ class StandIn:
                                                     "help": None}]}).encode()
         if cue == "401":
             return 401, {}, b'{"errors":[{"field":null,"message":"authorization required"}]}'
-        return 500, {}, b'{"errors":[{"field":null,"message":"internal error"}]}'
+        return 500, limits, b'{"errors":[{"field":null,"message":"internal error"}]}'
 
 
 @pytest.fixture
