@@ -204,11 +204,18 @@ def case_steps(s: Session, case: Case) -> list[Step]:
     return list(s.exec(select(Step).where(Step.case_id == case.id).order_by(Step.id)))
 
 
+def rule_start(step: Step) -> dt.date:
+    """The day the step's statutory clock runs from: its start, or for a limit counted back from a later event
+    (review invitations: the meeting − 14 days) that event, kept in `details.counted_back_from`."""
+    counted_back_from = step.details.get("counted_back_from")
+    return dt.date.fromisoformat(counted_back_from) if counted_back_from else step.started_on
+
+
 def recompute_deadlines(s: Session, case: Case) -> None:
     """Re-apply the case's exceptions to every open step with a statutory rule."""
     for step in open_steps(s, case):
         if step.rule_id:
-            d = compute_due(s, case, step.rule_id, step.started_on, step.details.get("facts"), step)
+            d = compute_due(s, case, step.rule_id, rule_start(step), step.details.get("facts"), step)
             step.due_on, step.target_on, step.disapplied = d.due, d.target, d.disapplied
             s.add(step)
 
@@ -243,7 +250,7 @@ def add_exception(
                             start_on=start, end_on=end, evidence_note=evidence_note, facts=facts or {},
                             recorded_by=actor)
     for st in targets:  # validates period, length and facts; raises before anything is written
-        statutory.deadline(st.rule_id, st.started_on, [statutory.ClockException(kind, start, end)],
+        statutory.deadline(st.rule_id, rule_start(st), [statutory.ClockException(kind, start, end)],
                            {**(st.details.get("facts") or {}), **(facts or {})}, rule_set=case.rule_set)
     s.add(record)
     s.flush()

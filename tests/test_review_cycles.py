@@ -157,3 +157,15 @@ def test_under_five_reviewed_within_six_months(store_url):
     second = act(ref, reviews.open_review, D("2025-09-02"), "test")
     assert second.early_years and second.meeting_by_on == D("2026-02-19")
     assert second.phase_transfer is None  # the Reception transfer was settled in cycle 1
+
+
+def test_re_applying_exceptions_keeps_counted_back_review_dates(store_url):
+    """Invitations are due 14 days before the meeting (reg 20(3)); re-applying the case's exceptions must count
+    from the meeting, not from the day the step was opened."""
+    ref = plan_in_force("2018-05-01", "2024-02-29")
+    act(ref, reviews.open_review, D("2025-01-02"), "test")
+    act(ref, reviews.schedule_meeting, D("2025-01-20"), "test")
+    before = steps(ref)["review:1:invitations"]
+    assert (before.details["counted_back_from"], before.due_on) == ("2025-01-20", D("2025-01-06"))
+    act(ref, casework.recompute_deadlines)
+    assert steps(ref)["review:1:invitations"].due_on == D("2025-01-06")
