@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -47,7 +47,6 @@ class DispatchReport:
     failed: int = 0
     halted: str | None = None  # why the run stopped early (rate limit, bad key)
     resume_at: dt.datetime | None = None
-    sent_keys: list[str] = field(default_factory=list)
 
 
 def _due(now: dt.datetime):
@@ -125,7 +124,6 @@ def dispatch(backend: Backend, *, now: Clock = utcnow, url: str | None = None, b
                             provider_message_id=delivery.message_id, sent_at=now(), next_attempt_at=None,
                             last_error=None)
                 report.sent += 1
-                report.sent_keys.append(message.idempotency_key)
 
 
 def retry_failed(s: Session, message_ids: list[int] | None = None) -> int:
