@@ -117,7 +117,7 @@ def print_timeline(reference: str, story: str) -> None:
         due = f"{st['due']}" + (" (set aside)" if st["disapplied"] else "")
         target = str(st["target"]) if st["target"] != st["due"] else ""
         mark = "LATE" if st["late"] else ("" if st["status"] == "done" else st["status"])
-        if st["disapplied"] and st["done"] and not st["late"]:
+        if st["disapplied"] and st["done"] and st["done"] > st["due"] and not st["late"]:
             mark = "within target"
         table.add_row(st["key"], st["rule"] or "", str(st["started"]), due, target, str(st["done"] or ""), mark)
         if "notice_on" in st:
