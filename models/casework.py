@@ -123,7 +123,7 @@ def open_case(
         requested_on=requested_on,
         requester=requester,
         flags=sorted(set(flags)),
-        stage="decision_to_assess",
+        stage="request",
     ))
     audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage="request",
           requester=requester)

@@ -52,6 +52,9 @@ def enqueue(
     try:
         with s.begin_nested():
             s.add(message)
-    except IntegrityError:  # another worker wrote the same key between our read and our insert
-        return find(s, idempotency_key)
+    except IntegrityError:
+        winner = find(s, idempotency_key)
+        if winner is None:  # not a duplicate key: a real fault, which must not pass for a sent message
+            raise
+        return winner  # another worker wrote the same key between our read and our insert
     return message
