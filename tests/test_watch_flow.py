@@ -55,3 +55,25 @@ def test_the_flow_chases_sends_and_shows_the_queues(store_url, prefect_server, t
 def test_the_deployment_runs_on_weekdays_at_seven_london_time():
     (schedule,) = deployment().schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 7 * * 1-5", "Europe/London")
+
+
+def test_a_refused_message_shows_in_the_failed_messages_artifact(store_url, prefect_server, tmp_path, monkeypatch):
+    from notifications import dispatch
+    from notifications.backends import Rejected
+
+    class Refusing:
+        name = "refusing"
+
+        def send(self, message):
+            raise Rejected("400: The to email does not contain a valid address: [address]")
+
+    monkeypatch.setenv("EHC_MAIL_FOLDER", str(tmp_path))
+    with session() as s:
+        casework.open_case(s, child_name="Sam Example", dob=dt.date(2015, 3, 2), requested_on=dt.date(2025, 1, 6),
+                           requester="parent", today=dt.date(2025, 1, 6), actor="t")
+    deadline_watch(as_of=dt.date(2025, 2, 7), send=False)
+    assert dispatch.dispatch(Refusing()).failed == 1
+    deadline_watch(as_of=dt.date(2025, 2, 10), send=False)
+    (row,) = json.loads(Artifact.get("failed-messages").data)
+    assert row == {"message": 1, "case": "EHC-2025-00001", "kind": "reminder", "to (role)": "sen_caseworker",
+                   "attempts": 1, "reason": "400: The to email does not contain a valid address: [address]"}
