@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from models import statutory
+from models import reviews, statutory
 from models.cases import AuditEvent, Case, Step
 from models.casework import (
     LA,
@@ -366,15 +366,12 @@ def put_plan_in_force(s: Session, reference: str) -> dt.date:
     """The final plan is in force; its first annual review falls within 12 months of its issue (CFA s44(1))."""
     case = get_case(s, reference)
     issued_on = find_step(s, case, "plan.final").completed_on
-    add_step(s, case, key="review.annual:1", kind="annual_review", rule_id="review.annual", role=LA,
-             start=issued_on)
+    draft = find_step(s, case, "plan.draft")
+    reviews.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=draft.details.get("setting_requested"))
     enqueue(s, idempotency_key=f"notice:final_plan:case:{case.id}", kind="family_notice", recipient_role=FAMILY,
             recipient_email=family_email(s, case), on=issued_on, case=case,
             context={"council": settings().council_name, "action": "final EHC plan issued (reg 13(2))",
                      "due": None, "lines": [], **appeal_rights(case, issued_on)})
-    if case.status != "plan_in_force":
-        case.status, case.plan_issued_on = "plan_in_force", issued_on
-        move_stage(s, case, "plan_in_force", FLOW_ACTOR, "plan in force", issued_on)
     return issued_on
 
 

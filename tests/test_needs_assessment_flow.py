@@ -63,6 +63,7 @@ def test_final_plan_in_week_19_puts_the_plan_in_force_with_its_first_review(path
     assert (review.kind, review.rule_id, review.status, review.started_on) == ("annual_review", "review.annual",
                                                                                "open", D("2026-05-15"))
     assert review.due_on == D("2027-05-14")
+    assert review.details["setting"] == "Oakfield Primary"  # the reviews (and the SENCO's termly list) know it
     assert all(st[f"advice:{src}"].status == "done" for src in ("parent", "education", "health", "social_care", "ep"))
     assert st["coproduction.meeting"].details["child_views_captured"] is True
     assert st["plan.setting_consultation:1"].completed_on == D("2026-04-20")
