@@ -17,7 +17,7 @@ from prefect.artifacts import create_table_artifact
 from sqlmodel import Session, col, select
 
 from models import statutory
-from models.cases import Case, Child, Step
+from models.cases import Case, Child, Contact, Step
 from models.casework import LA
 from models.contacts import contact_for
 from models.db import session
@@ -168,6 +168,15 @@ class _Directory:
             self.cache[role] = contact_for(self.s, role).email
         return self.cache[role]
 
+    def email_for(self, step: Step, role: str) -> str:
+        """The step's own contact where it names one (a setting's SENCO), else the role's."""
+        if step.contact_id is not None and role == step.role:
+            key = f"contact:{step.contact_id}"
+            if key not in self.cache:
+                self.cache[key] = self.s.get(Contact, step.contact_id).email
+            return self.cache[key]
+        return self.email(role)
+
 
 def _about_child(s: Session, case: Case, allowed: str) -> dict:
     """What a body may say about the child: nothing unless the council's setting allows it."""
@@ -179,7 +188,9 @@ def _about_child(s: Session, case: Case, allowed: str) -> dict:
 
 
 def _context(s: Session, config: Settings, case: Case, step: Step, chase: statutory.Chase, on: dt.date) -> dict:
-    action, regulation = ACTIONS.get(step.rule_id or "", (step.key.replace(".", " ").replace("_", " "), None))
+    rule = statutory.RULES.get(step.rule_id or "")
+    fallback = (rule.summary, rule.source) if rule else (step.key.replace(".", " ").replace("_", " "), None)
+    action, regulation = ACTIONS.get(step.rule_id or "", fallback)
     source_label = SOURCE_LABELS.get(step.source or "", step.source)
     if step.rule_id == "advice.provide" and source_label:
         action = f"{source_label} advice"
@@ -218,7 +229,8 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
         kind = TEMPLATE[chase.tier]
         if key[step.id] not in written:
             enqueue(s, idempotency_key=key[step.id], kind=kind, recipient_role=recipient,
-                    recipient_email=directory.email(recipient), on=on, context=context, case=case, step=step)
+                    recipient_email=directory.email_for(step, recipient), on=on, context=context, case=case,
+                    step=step)
             report.count(kind)
         if chase.tier not in ("overdue", "still_overdue"):
             continue

@@ -10,8 +10,9 @@ import datetime as dt
 from sqlmodel import select
 
 from models import casework, reviews
+from models.cases import Contact
 from models.db import session
-from models.notices import Escalation
+from models.notices import Escalation, OutboxMessage
 from tasks.watch import run_watch
 from tests.test_review_cycles import act, plan_in_force
 from tests.test_watch import messages, weekdays
@@ -113,3 +114,15 @@ def test_a_phase_transfer_is_chased_and_escalated_as_15_february_nears(store_url
     with session() as s:
         escalations = [(e.tier, e.opened_on.isoformat(), e.resolved_by) for e in s.exec(select(Escalation))]
     assert sorted(escalations) == [(1, "2025-02-17", "caseworker"), (2, "2025-02-05", "caseworker")]
+
+
+def test_a_settings_steps_are_chased_at_that_settings_own_senco(store_url):
+    ref = plan_in_force("2016-02-01", "2024-09-16", setting="Oak Primary")
+    with session() as s:
+        s.add(Contact(role="senco", organisation="Oak Primary", email="senco@oak-primary.example.org"))
+    act(ref, reviews.open_review, D("2025-01-02"), "scheduler")
+    act(ref, reviews.schedule_meeting, D("2025-07-07"), "caseworker", on=D("2025-06-02"))
+    run_watch(D("2025-06-13"))  # 10 days before invitations and advice are due
+    with session() as s:
+        sent = [(m.recipient_role, m.recipient_email) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert sent == [("senco", "senco@oak-primary.example.org")] * 2
