@@ -69,11 +69,16 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo)
 
 
+def _commands_by_name() -> None:
+    """EHC statutory pathway: clocks, cases, flows."""
+
+
 def build(groups: Iterable[str] | None = None) -> typer.Typer:
     """The `ehc` app with the named command groups (all of them when None)."""
     wanted = set(GROUPS.values()) if groups is None else set(groups)
     app = typer.Typer(help="EHC statutory pathway: clocks, cases, flows.", no_args_is_help=True,
                       pretty_exceptions_enable=False, cls=OneLineErrors)
+    app.callback()(_commands_by_name)  # a group even when one command is loaded (`ehc demo`)
     if "clock" in wanted:
         _clock(app)
     if "events" in wanted or "reviews" in wanted:
