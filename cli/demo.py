@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,6 +138,25 @@ def _free_port() -> int:
 
 
 @contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """Point this process's stdout and stderr at `log` for the block, so a subprocess started in it writes
+    there (the demo's SQLite-backed server logs every retried "database is locked" with a traceback)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("ab") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+@contextmanager
 def prefect_server(database: Path) -> Iterator[str]:
     """A Prefect server of the demo's own (its database in the demo folder), stopped at the end."""
     import prefect.settings as ps
@@ -145,7 +165,8 @@ def prefect_server(database: Path) -> Iterator[str]:
     url = f"sqlite+aiosqlite:///{database}"
     with ps.temporary_settings(updates={ps.PREFECT_SERVER_DATABASE_CONNECTION_URL: url}):
         server = SubprocessASGIServer(port=_free_port())
-        server.start(timeout=120)
+        with _output_to(database.parent / "prefect-server.log"):  # the server inherits these at its start
+            server.start(timeout=120)
         try:
             with ps.temporary_settings(updates={ps.PREFECT_API_URL: server.api_url}):
                 yield server.api_url
@@ -195,3 +216,4 @@ def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the
                   "http://127.0.0.1:4200/runs, filter by tag case:EHC-…):")
     console.print(f"  PREFECT_SERVER_DATABASE_CONNECTION_URL=sqlite+aiosqlite:///{folder / 'prefect.db'} "
                   "prefect server start", highlight=False, soft_wrap=True)
+    console.print(f"(the demo server's own log: {folder / 'prefect-server.log'})", highlight=False)
