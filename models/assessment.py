@@ -24,6 +24,7 @@ from models.casework import (
     child_of,
     complete_step,
     compute_due,
+    find_step,
     get_case,
     move_stage,
 )
@@ -63,10 +64,6 @@ class Waiting:
     stage: str
     due: dt.date | None
     final_due: dt.date | None
-
-
-def find_step(s: Session, case: Case, key: str) -> Step | None:
-    return s.exec(select(Step).where(Step.case_id == case.id, Step.key == key)).first()
 
 
 def open_step(s: Session, case: Case, key: str, field: str = "REF") -> Step:

@@ -178,7 +178,7 @@ def add_step(
     details: dict | None = None,
 ) -> Step:
     """Create a step once: a second call with the same key returns the existing step unchanged."""
-    existing = s.exec(select(Step).where(Step.case_id == case.id, Step.key == key)).first()
+    existing = find_step(s, case, key)
     if existing is not None:
         return existing
     if rule_id is None and due is None:
@@ -194,6 +194,10 @@ def add_step(
     s.add(step)
     s.flush()
     return step
+
+
+def find_step(s: Session, case: Case, key: str) -> Step | None:
+    return s.exec(select(Step).where(Step.case_id == case.id, Step.key == key)).first()
 
 
 def open_steps(s: Session, case: Case) -> list[Step]:
@@ -261,10 +265,11 @@ def add_exception(
 
 
 def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, **details) -> Step:
-    """Mark a step done on a date; a step already done is left as it is."""
-    if step.status == "done":
+    """Mark a step done on a date; a step already done or cancelled is left as it is. An act counted back from
+    a later event (review invitations) may be done before its step was opened; any other not before its start."""
+    if step.status != "open":
         return step
-    if on < step.started_on:
+    if on < step.started_on and "counted_back_from" not in step.details:
         raise InputError("--on", f"{on} is before {step.key} started ({step.started_on})")
     step.status, step.completed_on = "done", on
     step.details = {**step.details, **details}

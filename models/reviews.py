@@ -17,7 +17,17 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import statutory
 from models.cases import Case, Child, Contact, Step, utcnow
-from models.casework import LA, add_step, audit, child_of, complete_step, compute_due, move_stage, open_steps
+from models.casework import (
+    LA,
+    add_step,
+    audit,
+    child_of,
+    complete_step,
+    compute_due,
+    find_step,
+    move_stage,
+    open_steps,
+)
 from models.contacts import ADVICE_ROLES, contact_for
 from models.errors import InputError
 from models.watch import resolve_step_escalations
@@ -102,10 +112,6 @@ def get_review(s: Session, case: Case, cycle: int | None = None) -> Review:
         what = f"review {cycle}" if cycle else "open review"
         raise InputError("REF", f"{case.reference} has no {what} (open one with `ehc review open`)")
     return review
-
-
-def review_step(s: Session, case: Case, key: str) -> Step | None:
-    return s.exec(select(Step).where(Step.case_id == case.id, Step.key == key)).first()
 
 
 def cycle_steps(s: Session, review: Review) -> list[Step]:
@@ -288,7 +294,7 @@ def _put_step(s: Session, case: Case, *, key: str, kind: str, rule_id: str, rule
     details = {"counted_back_from": rule_start.isoformat()} if start != rule_start else {}
     if facts:
         details["facts"] = facts
-    step = review_step(s, case, key)
+    step = find_step(s, case, key)
     if step is None:
         step = add_step(s, case, key=key, kind=kind, role=role, start=start, due=due, **who)
     elif step.status != "open":
@@ -417,18 +423,6 @@ def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, on
     return review
 
 
-def _mark_done(s: Session, case: Case, step: Step, on: dt.date, actor: str, **details) -> None:
-    """Complete a review step. Unlike `casework.complete_step` it accepts a date before the step's start: an
-    act counted back from a later event may be recorded as done before the step was opened."""
-    if step.status != "open":
-        return
-    step.status, step.completed_on = "done", on
-    step.details = {**step.details, **details}
-    s.add(step)
-    audit(s, case, actor, f"{step.key} done", on=on, step=step.key, late=on > step.due_on)
-    resolve_step_escalations(s, step, actor)
-
-
 def record_pre_meeting(s: Session, case: Case, what: str, on: dt.date, actor: str) -> Step:
     """Invitations sent, advice circulated, or a piece of preparation-for-adulthood advice received."""
     review = get_review(s, case)
@@ -440,13 +434,13 @@ def record_pre_meeting(s: Session, case: Case, what: str, on: dt.date, actor: st
     if on > review.meeting_on and not review.meeting_held:
         raise InputError("--on", f"{on} is after the meeting ({review.meeting_on})")
     key = f"review:{review.cycle}:{what}"
-    step = review_step(s, case, key)
+    step = find_step(s, case, key)
     if step is None:  # advice the case did not flag, or flagged after the meeting was fixed
         source = what.split(":", 1)[1] if what.startswith("advice:") else None
         step = _put_step(s, case, key=key, kind=f"review_{what.split(':')[0]}", rule_id="review.advice_circulated",
                          rule_start=review.meeting_on, opened_on=on, role=ADVICE_ROLES[source] if source else "senco",
                          source=source)
-    _mark_done(s, case, step, on, actor)
+    complete_step(s, step, on, actor, case)
     _changed(s, review)
     return step
 
@@ -467,7 +461,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
                                  f"a review in Year 9 or beyond must record the preparation-for-adulthood outcome "
                                  f"for {words} (reg 21(6))")
         for source in _flagged_pfa_advice(case):
-            step = review_step(s, case, f"review:{review.cycle}:advice:{source}")
+            step = find_step(s, case, f"review:{review.cycle}:advice:{source}")
             if step is None or step.status != "done":
                 raise InputError(f"--advice {source}",
                                  f"a review in Year 9 or beyond needs the {source.replace('_', ' ')} advice the case "
@@ -475,9 +469,9 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
     if review.meeting_on != meeting_on:
         schedule_meeting(s, case, meeting_on, actor, on=meeting_on)
     for what in ("invitations", "advice_circulated"):  # not recorded before: taken as done at the meeting
-        _mark_done(s, case, review_step(s, case, f"review:{review.cycle}:{what}"), meeting_on, actor,
+        complete_step(s, find_step(s, case, f"review:{review.cycle}:{what}"), meeting_on, actor, case,
                    note="recorded with the meeting")
-    _mark_done(s, case, review_step(s, case, f"review:{review.cycle}:meeting"), meeting_on, actor)
+    complete_step(s, find_step(s, case, f"review:{review.cycle}:meeting"), meeting_on, actor, case)
     review.meeting_held, review.pfa_required = True, pfa_required
     for field_name in PFA_OUTCOMES:
         setattr(review, field_name, (pfa.get(field_name) or "").strip() or None)
@@ -495,7 +489,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, **pf
 def record_report(s: Session, case: Case, on: dt.date, actor: str) -> Review:
     """The review report is sent to everyone invited (reg 20(7), 21(7))."""
     review = _met(s, case)
-    complete_step(s, review_step(s, case, f"review:{review.cycle}:report"), on, actor, case)
+    complete_step(s, find_step(s, case, f"review:{review.cycle}:report"), on, actor, case)
     review.report_on = on
     _changed(s, review)
     return review
@@ -519,14 +513,14 @@ def _next_cycle(s: Session, case: Case, review: Review) -> Step:
 
 
 def _finish(s: Session, case: Case, review: Review, on: dt.date, actor: str, next_setting: str | None) -> None:
-    transfer = review_step(s, case, f"review:{review.cycle}:phase_transfer")
+    transfer = find_step(s, case, f"review:{review.cycle}:phase_transfer")
     if transfer is not None and transfer.status == "open":
         if not (next_setting or "").strip():
             raise InputError("--next-setting", "a phase-transfer review must name the next setting (reg 18(1))")
-        _mark_done(s, case, transfer, on, actor, next_setting=next_setting.strip())
+        complete_step(s, transfer, on, actor, case, next_setting=next_setting.strip())
     if next_setting:
         review.next_setting = next_setting.strip()
-        following = review_step(s, case, f"review.annual:{review.cycle + 1}")
+        following = find_step(s, case, f"review.annual:{review.cycle + 1}")
         if following is not None:  # the amended plan names the setting the next review is held at
             following.details = {**following.details, "setting": review.next_setting}
             s.add(following)
@@ -550,8 +544,8 @@ def decide(s: Session, case: Case, decision: str, on: dt.date, actor: str, *, no
         raise InputError("--notice-on", "the amendment notice cannot precede the decision")
     if decision == "maintain":
         _finish(s, case, review, on, actor, next_setting)
-    complete_step(s, review_step(s, case, f"review:{review.cycle}:decision"), on, actor, case, decision=decision)
-    complete_step(s, review_step(s, case, f"review.annual:{review.cycle}"), on, actor, case, decision=decision)
+    complete_step(s, find_step(s, case, f"review:{review.cycle}:decision"), on, actor, case, decision=decision)
+    complete_step(s, find_step(s, case, f"review.annual:{review.cycle}"), on, actor, case, decision=decision)
     review.decision, review.decided_on = decision, on
     if decision == "amend":
         review.amendment_notice_on = notice_on
@@ -582,7 +576,7 @@ def issue_amended_plan(s: Session, case: Case, on: dt.date, actor: str, next_set
         raise InputError("--on", f"representations on the proposed amendments run until "
                                  f"{review.representations_close_on} (reg 22(2)(c))")
     _finish(s, case, review, on, actor, next_setting)
-    complete_step(s, review_step(s, case, f"review:{review.cycle}:amended_final"), on, actor, case)
+    complete_step(s, find_step(s, case, f"review:{review.cycle}:amended_final"), on, actor, case)
     review.amended_final_on = on
     move_stage(s, case, "plan_in_force", actor, f"review {review.cycle}: amended plan issued", on, cycle=review.cycle)
     _changed(s, review)
@@ -616,7 +610,7 @@ def begin_cease(s: Session, case: Case, on: dt.date, actor: str, reason: str) ->
         raise InputError("REF", f"{case.reference} has no plan in force")
     if on < case.plan_issued_on:
         raise InputError("--on", f"{on} is before the plan was issued ({case.plan_issued_on})")
-    if review_step(s, case, "plan.cease") is not None:
+    if find_step(s, case, "plan.cease") is not None:
         raise InputError("REF", f"{case.reference} already has a decision to cease")
     step = add_step(s, case, key="plan.cease", kind="cease", rule_id="appeal.register", role=LA, start=on,
                     details={"reason": reason,
@@ -628,7 +622,7 @@ def begin_cease(s: Session, case: Case, on: dt.date, actor: str, reason: str) ->
 def cease_plan(s: Session, case: Case, on: dt.date, actor: str, appeal_concluded: bool = False) -> Case:
     """The plan ceases: after the appeal window closes with no appeal, or once an appeal has ended
     (CFA s45(3)). The case closes."""
-    step = review_step(s, case, "plan.cease")
+    step = find_step(s, case, "plan.cease")
     if step is None or step.status != "open":
         raise InputError("REF", f"{case.reference} has no decision to cease (`ehc plan cease`)")
     if on <= step.due_on and not appeal_concluded:
@@ -661,7 +655,7 @@ def plan_transferred(s: Session, case: Case, on: dt.date, actor: str) -> dict:
     """The plan is sent to the new council (reg 15(2)); it becomes theirs, and our case closes. Returns the
     new council's limits: tell the family within 6 weeks (reg 15(4)); review by the later of 12 months from
     the last review and 3 months from the transfer (reg 15(5))."""
-    step = review_step(s, case, "transfer.send_plan")
+    step = find_step(s, case, "transfer.send_plan")
     if step is None or step.status != "open":
         raise InputError("REF", f"{case.reference} has no transfer in progress (`ehc plan transfer-out`)")
     last = max([r.meeting_on for r in s.exec(select(Review).where(Review.case_id == case.id, Review.meeting_held))]

@@ -83,7 +83,7 @@ def notify_decision(reference: str, cycle: int) -> bool:
         review = reviews.get_review(s, case, cycle)
         if review.decision not in ("maintain", "amend"):
             return False
-        next_annual = reviews.review_step(s, case, f"review.annual:{cycle + 1}")
+        next_annual = casework.find_step(s, case, f"review.annual:{cycle + 1}")
         context = {
             "council": settings().council_name, "decision": review.decision, "cycle": cycle,
             "action": f"annual review decision: {review.decision}", "decided_on": review.decided_on.isoformat(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prefect import task
 
-from models import casework, reviews
+from models import casework
 from models.contacts import family_email
 from models.db import session
 from models.settings import settings
@@ -21,7 +21,7 @@ def notify_cease(reference: str) -> list[str]:
     sent = []
     with session() as s:
         case = casework.get_case(s, reference)
-        step = reviews.review_step(s, case, "plan.cease")
+        step = casework.find_step(s, case, "plan.cease")
         if step is None:
             return sent
         context = {"council": settings().council_name, "decided_on": step.started_on.isoformat(),
@@ -43,7 +43,7 @@ def notify_transfer(reference: str) -> list[str]:
     the family is told who is responsible from now on."""
     with session() as s:
         case = casework.get_case(s, reference)
-        step = reviews.review_step(s, case, "transfer.send_plan")
+        step = casework.find_step(s, case, "transfer.send_plan")
         if step is None or step.status != "done":
             return []
         context = {"council": settings().council_name, "to_council": step.details["to_council"],

@@ -46,11 +46,11 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
     act(ref, reviews.decide, "cease", D("2024-11-20"), "test")
     with session() as s:
         case = casework.get_case(s, ref)
-        cease = reviews.review_step(s, case, "plan.cease")
+        cease = casework.find_step(s, case, "plan.cease")
         assert case.stage == "ceasing" and case.status == "plan_in_force"  # kept while an appeal may come (s45)
         assert cease.due_on == D("2025-01-20")  # appeal: 2 months from 20 Nov 2024, a Monday, no roll-forward
         assert cease.details["mediation_contact_by"] == "2025-01-20"  # reg 33: 2 months
-        assert reviews.review_step(s, case, "review.annual:2") is None
+        assert casework.find_step(s, case, "review.annual:2") is None
         assert reviews.get_review(s, case, 1).status == "complete"
     assert notify_decision.fn(ref, 1) is False  # the ceasing notice is the decision's notice
     notify_cease.fn(ref)
@@ -93,7 +93,7 @@ def test_transfer_to_another_council_closes_the_case_with_the_new_councils_dates
               "2025-05-08", "--to-council", "Northshire County Council", "--to-email", "not-an-address")
     assert bad.exit_code == 2 and bad.output.startswith("error: --to-email:")
     with session() as s:  # nothing written
-        assert reviews.review_step(s, casework.get_case(s, ref), "transfer.send_plan") is None
+        assert casework.find_step(s, casework.get_case(s, ref), "transfer.send_plan") is None
     ok = ehc(monkeypatch, "2025-05-01", "plan", "transfer-out", ref, "--aware-on", "2025-05-01", "--move-on",
              "2025-05-08", "--to-council", "Northshire County Council", "--to-email", "send@northshire.example.org")
     # 15 working days beginning with Thu 1 May 2025 (Mon 5 May a bank holiday) end Thu 22 May, after the move

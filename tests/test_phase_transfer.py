@@ -22,7 +22,7 @@ PFA = {"pfa_employment": "supported internship", "pfa_independent_living": "cook
 
 def step(reference: str, key: str) -> casework.Step:
     with session() as s:
-        return reviews.review_step(s, casework.get_case(s, reference), key)
+        return casework.find_step(s, casework.get_case(s, reference), key)
 
 
 def test_year_6_to_year_7_transfer_is_reviewed_before_15_february(store_url):

@@ -99,9 +99,9 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, prefect_server
 
     with session() as s:
         case = casework.get_case(s, ref)
-        transfer = reviews.review_step(s, case, "review:1:phase_transfer")
+        transfer = casework.find_step(s, case, "review:1:phase_transfer")
         assert (transfer.due_on, transfer.completed_on, transfer.status) == (D("2025-02-14"), D("2025-01-20"), "done")
-        assert reviews.review_step(s, case, "review.annual:2").due_on == D("2025-11-14")  # from the 15 Nov meeting
+        assert casework.find_step(s, case, "review.annual:2").due_on == D("2025-11-14")  # from the 15 Nov meeting
         assert case.stage == "plan_in_force"
     with get_client(sync_client=True) as client:
         assert run_ids(f"{ref} review 1") - before == {run.id}  # one run for the cycle, run again after each act

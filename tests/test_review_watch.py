@@ -60,7 +60,7 @@ def test_the_messages_of_a_reviews_life(store_url):
     ]
     with session() as s:
         escalations = list(s.exec(select(Escalation).order_by(Escalation.id)))
-        nxt = reviews.review_step(s, casework.get_case(s, ref), "review.annual:2")
+        nxt = casework.find_step(s, casework.get_case(s, ref), "review.annual:2")
     assert [(e.queue, e.tier, e.opened_on.isoformat(), e.resolved_by) for e in escalations] == [
         ("sen_team_manager", 1, "2025-06-24", "senco"),
         ("sen_team_manager", 1, "2025-08-05", "caseworker"),
