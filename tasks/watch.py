@@ -224,10 +224,11 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
     for due in sorted(chases, key=lambda c: c.step.id):  # one order for every run: concurrent runs never deadlock
         step, chase = steps[due.step.id], due.chase
         case = cases[step.case_id]
-        context = _context(s, config, case, step, chase, on)
         recipient = directory.role_for(step.role)
         kind = TEMPLATE[chase.tier]
+        context = None
         if key[step.id] not in written:
+            context = _context(s, config, case, step, chase, on)
             enqueue(s, idempotency_key=key[step.id], kind=kind, recipient_role=recipient,
                     recipient_email=directory.email_for(step, recipient), on=on, context=context, case=case,
                     step=step)
@@ -239,6 +240,7 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
         report.escalations_opened += change == "opened"
         report.escalations_raised += change == "raised"
         if change and queue != "dco":  # the DCO hears about health advice in one daily digest instead
+            context = context or _context(s, config, case, step, chase, on)
             enqueue(s, idempotency_key=f"escalation:step:{step.id}:{chase.level}", kind="escalation",
                     recipient_role=queue, recipient_email=directory.email(queue), on=on,
                     context={**context, "queue": queue, "escalation_id": item.id, "responsible": recipient},
