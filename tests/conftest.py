@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,22 +32,28 @@ def postgres_answers() -> bool:
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
 
 
-@pytest.fixture(scope="session")
-def _postgres_migrated() -> str:
-    """A schema of this run's own inside the `test` database, so concurrent runs never touch each other;
-    the migrations themselves build it, and it is dropped at the end."""
-    schema = f"ehc_test_{os.getpid()}"
+@contextmanager
+def postgres_schema(name: str) -> Iterator[str]:
+    """An empty schema of its own inside the `test` database, dropped at the end: the URL to reach it."""
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    db.upgrade(url)
-    yield url
-    db.dispose_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {name}"))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated() -> str:
+    """A schema of this run's own, so concurrent runs never touch each other; the migrations build it."""
+    with postgres_schema(f"ehc_test_{os.getpid()}") as url:
+        db.upgrade(url)
+        yield url
+        db.dispose_engine(url)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -16,7 +17,7 @@ from models import casework, db, statutory
 from models.cases import AuditEvent, Case, Step
 from models.db import session
 from models.errors import InputError
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS, postgres_schema
 
 D = dt.date.fromisoformat
 TODAY = "2025-03-01"
@@ -247,16 +248,11 @@ def test_exception_outside_the_clock_is_recorded_but_not_applied(store):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_migrations_build_the_store_from_empty(backend, tmp_path):
-    if backend == "sqlite":
-        url, schema = f"sqlite:///{tmp_path / 'empty.db'}", None
-    else:
-        schema = f"ehc_empty_{os.getpid()}"
-        admin = sa.create_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'empty.db'}"
+        else:
+            url = stack.enter_context(postgres_schema(f"ehc_empty_{os.getpid()}"))
         check = sa.create_engine(url)
         assert db.current_revision(check) is None
         assert db.upgrade(url) == db.head_revision(url)
@@ -265,11 +261,6 @@ def test_migrations_build_the_store_from_empty(backend, tmp_path):
         assert {"child", "case", "step", "contact", "clock_exception", "audit_event", "notification_outbox",
                 "escalation"} <= tables
         check.dispose()
-    finally:
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            admin.dispose()
 
 
 def test_db_upgrade_is_idempotent_and_keeps_the_data(store):
