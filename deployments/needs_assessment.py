@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import UUID
 
-from prefect import get_client
+from prefect import Flow, get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterName
 from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
@@ -32,11 +32,14 @@ BUSY = ("PENDING", "RUNNING")
 
 
 @contextmanager
-def serving(query_seconds: float = 1, limit: int | None = 20) -> Iterator[Runner]:
+def serving(query_seconds: float = 1, limit: int | None = 20, alongside: tuple[Flow, ...] = ()) -> Iterator[Runner]:
     """Serve the deployment from a runner in a background thread until the block ends. Each run executes in a
-    child process; a suspended run occupies nothing here."""
+    child process; a suspended run occupies nothing here. `alongside`: other flows the same runner serves, each
+    as a deployment named after it (the benchmark's bare flow)."""
     runner = Runner(name=f"{FLOW_NAME}-runner", query_seconds=query_seconds, limit=limit, pause_on_shutdown=False)
     runner.add_flow(needs_assessment, name=FLOW_NAME, tags=["ehc"])
+    for other in alongside:
+        runner.add_flow(other, name=other.name)
     loop = asyncio.new_event_loop()
     context = contextvars.copy_context()  # the thread sees this thread's Prefect settings (API URL)
     thread = threading.Thread(target=context.run, args=(loop.run_until_complete, runner.start()), daemon=True,
@@ -46,6 +49,11 @@ def serving(query_seconds: float = 1, limit: int | None = 20) -> Iterator[Runner
         yield runner
     finally:
         if runner.started:
+            # A run's process outlives its final or Suspended state by about a second (the heartbeat thread is
+            # joined); stopping the runner while it still tracks that process would mark the run Cancelled.
+            stop = time.monotonic() + 30
+            while runner._process_manager.flow_run_ids() and time.monotonic() < stop:  # what astop cancels
+                time.sleep(0.1)
             asyncio.run_coroutine_threadsafe(runner.astop(), loop).result(timeout=60)
         thread.join(timeout=60)
 
