@@ -3,8 +3,9 @@
 One flow run per case, named by its reference. Where the law waits on a person (a decision, advice, a
 meeting, a plan sent), the run suspends (`suspend_flow_run`): it holds no process and no worker slot, and
 the store keeps the case. An event (the Prefect form, or `ehc`) resumes it; the run then starts again from
-the top, every stage already done is read back from the store (or from Prefect's cached task results), and it
-carries on from where the case stands.
+the top, reads the case's stage from the store, passes over the stages the case has left behind, and carries
+on from the stage it is in. That stage's writes run again but are idempotent (Prefect's cached result within
+the run; a step by its key, a message by its outbox key), so a crash mid-stage is finished, never repeated.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prefect import flow, tags
-from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.runtime import flow_run
 
 from tasks.advice import AdviceReceived, request_advice, start_assessment
 from tasks.coproduction import DecisionToIssue, MeetingHeld, open_coproduction
 from tasks.plan import DraftIssued, FinalIssued, open_drafting, put_plan_in_force, send_draft_notices
-from tasks.request import DecisionToAssess, check_request, close_refused, read_decision
+from tasks.request import DecisionToAssess, close_refused, read_decision, read_stage
 from tasks.waiting import CaseEvent, briefing, record_event, waiting_on
 
 FLOW_NAME = "needs-assessment"
+# The case's stages during the assessment, in order; any other stage (closed, plan in force, …) is past it.
+STAGES = ("request", "decision_to_assess", "advice", "coproduction", "draft_plan", "representations")
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,9 @@ HUMAN_STEPS = {h.slug: h for h in (DECISION_TO_ASSESS, ADVICE, MEETING, DECISION
 
 def show_stage(reference: str, stage: str) -> None:
     """Keep the run's tags on the case's stage (`case:REF`, `stage:advice`), so the UI filters by them."""
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(flow_run.id, tags=[f"case:{reference}", f"stage:{stage}"])
+    shown = [f"case:{reference}", f"stage:{stage}"]
+    if sorted(flow_run.tags) != sorted(shown):
+        FlowRunContext.get().client.update_flow_run(flow_run.id, tags=shown)  # the run's own client
 
 
 def wait_for(reference: str, step: HumanStep) -> None:
@@ -78,31 +82,39 @@ def wait_for(reference: str, step: HumanStep) -> None:
 @flow(name=FLOW_NAME, flow_run_name="{reference}", persist_result=True)
 def needs_assessment(reference: str) -> str:
     """Request → decision to assess (6 weeks) → advice from each source → co-production → decision to issue
-    (week 16) → draft (15 days) → final plan (week 20) → plan in force. Returns the case's final stage."""
+    (week 16) → draft (15 days) → final plan (week 20) → plan in force. Returns the case's stage at the end."""
     with tags(f"case:{reference}"):
-        with tags("stage:decision_to_assess"):
-            check_request(reference)
-            wait_for(reference, DECISION_TO_ASSESS)
-            if not read_decision(reference, "assess.decision"):
-                close_refused(reference, "not_to_assess")
-                show_stage(reference, "closed")
-                return "closed"
-        with tags("stage:advice"):
-            sources = start_assessment(reference)
-            for source in sources:
-                request_advice(reference, source)
-            wait_for(reference, ADVICE)
-        with tags("stage:coproduction"):
-            open_coproduction(reference)
-            wait_for(reference, MEETING)
-            wait_for(reference, DECISION_TO_ISSUE)
-            if not read_decision(reference, "plan.decision"):
-                close_refused(reference, "not_to_issue")
-                show_stage(reference, "closed")
-                return "closed"
+        stage = read_stage(reference)
+        if stage not in STAGES:  # the assessment is over: the run was started or resumed after it ended
+            show_stage(reference, stage)
+            return stage
+        ahead = STAGES[STAGES.index(stage):]
+        if "decision_to_assess" in ahead:
+            with tags("stage:decision_to_assess"):
+                wait_for(reference, DECISION_TO_ASSESS)
+                if not read_decision(reference, "assess.decision"):
+                    close_refused(reference, "not_to_assess")
+                    show_stage(reference, "closed")
+                    return "closed"
+        if "advice" in ahead:
+            with tags("stage:advice"):
+                sources = start_assessment(reference)
+                for source in sources:
+                    request_advice(reference, source)
+                wait_for(reference, ADVICE)
+        if "coproduction" in ahead:
+            with tags("stage:coproduction"):
+                open_coproduction(reference)
+                wait_for(reference, MEETING)
+                wait_for(reference, DECISION_TO_ISSUE)
+                if not read_decision(reference, "plan.decision"):
+                    close_refused(reference, "not_to_issue")
+                    show_stage(reference, "closed")
+                    return "closed"
         with tags("stage:draft_plan"):
-            open_drafting(reference)
-            wait_for(reference, DRAFT)
+            if "draft_plan" in ahead:
+                open_drafting(reference)
+                wait_for(reference, DRAFT)
             send_draft_notices(reference)
         with tags("stage:final_plan"):
             wait_for(reference, FINAL)

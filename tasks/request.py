@@ -24,9 +24,9 @@ class DecisionToAssess(CaseEvent):
         assessment.decide_to_assess(s, self.reference, self.assess, self.on, on_today, actor)
 
 
-@task(name="check request", task_run_name="{reference} request registered", cache_policy=NO_CACHE)
-def check_request(reference: str) -> str:
-    """The request is in the store (`ehc case open`); returns the case's stage."""
+@task(name="read stage", task_run_name="{reference} read stage", cache_policy=NO_CACHE)
+def read_stage(reference: str) -> str:
+    """Where the case stands in the store (opened by `ehc case open`): the stage each execution starts from."""
     with session() as s:
         return get_case(s, reference).stage
 

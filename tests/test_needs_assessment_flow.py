@@ -88,9 +88,27 @@ def test_each_advice_request_is_sent_once_however_often_the_run_resumed(pathway)
     assert sorted(m.recipient_role for m in requests) == sorted(
         ADVICE_ROLES[s] for s in ("parent", "education", "health", "social_care", "ep"))
     assert all(m.on == D("2026-02-09") and ref in m.subject and "due 2026-03-23" in m.subject for m in requests)
-    executed = [t for t in task_runs(case_run(ref).id) if t.name.startswith(f"{ref} request advice")]
+    runs = task_runs(case_run(ref).id)
+    executed = [t for t in runs if t.name.startswith(f"{ref} request advice")]
     assert sum(1 for t in executed if t.state.name == "Completed") == 5
-    assert sum(1 for t in executed if t.state.name == "Cached") >= 5  # later resumes reused the results
+    # the run resumed once more in the advice stage (all advice in, co-production not yet open): the requests
+    # came back Cached; every later execution passed over the stage the case had left
+    assert sum(1 for t in executed if t.state.name == "Cached") == 5 and len(executed) == 10
+
+
+def test_a_resumed_run_passes_over_the_stages_the_case_has_left(pathway):
+    ref = pathway[ON_TIME.story]
+    names = [t.name for t in task_runs(case_run(ref).id)]
+    executions = names.count(f"{ref} read stage")
+    assert executions == 7  # the start, then the decision, advice, meeting, decision to issue, draft, final
+    assert names.count(f"{ref} waiting on assess.decision") == 2  # suspended on it, then found it done
+    assert names.count(f"{ref} open co-production") == 3 and names.count(f"{ref} draft notices") == 2
+
+
+def test_every_case_run_ends_in_its_own_state_after_the_runner_stops(pathway):
+    """Stopping the runner as the last event's execution ends must not mark that run Cancelled."""
+    for ref in pathway.values():
+        assert case_run(ref).state.is_completed(), (ref, case_run(ref).state.name)
 
 
 def test_refused_to_assess_closes_the_case_with_mediation_and_appeal_dates(pathway):
