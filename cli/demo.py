@@ -10,10 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,49 +128,6 @@ def print_timeline(reference: str, story: str) -> None:
         out.print(f"  exception {e['kind']} {e['from']} … {e['to']}: {e['regulation']}", highlight=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def _output_to(log: Path) -> Iterator[None]:
-    """Point this process's stdout and stderr at `log` for the block, so a subprocess started in it writes
-    there (the demo's SQLite-backed server logs every retried "database is locked" with a traceback)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with log.open("ab") as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
-@contextmanager
-def prefect_server(database: Path) -> Iterator[str]:
-    """A Prefect server of the demo's own (its database in the demo folder), stopped at the end."""
-    import prefect.settings as ps
-    from prefect.server.api.server import SubprocessASGIServer
-
-    url = f"sqlite+aiosqlite:///{database}"
-    with ps.temporary_settings(updates={ps.PREFECT_SERVER_DATABASE_CONNECTION_URL: url}):
-        server = SubprocessASGIServer(port=_free_port())
-        with _output_to(database.parent / "prefect-server.log"):  # the server inherits these at its start
-            server.start(timeout=120)
-        try:
-            with ps.temporary_settings(updates={ps.PREFECT_API_URL: server.api_url}):
-                yield server.api_url
-        finally:
-            server.stop()
-
-
 def cli_runner() -> Ehc:
     """Run `ehc` commands in this process (each as a caseworker would type it)."""
     from typer.testing import CliRunner
@@ -195,6 +149,7 @@ def cli_runner() -> Ehc:
 def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the demo keeps its stores")) -> None:
     """Four scripted cases through the real needs-assessment flow, weeks passing in seconds."""
     from deployments.needs_assessment import serving
+    from deployments.server import prefect_server
 
     folder = folder.resolve()
     shutil.rmtree(folder, ignore_errors=True)
@@ -205,7 +160,8 @@ def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the
         os.environ[f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL"] = "WARNING"
     started = dt.datetime.now()
     console.print(f"[bold]EHC needs assessment demo[/bold]: stores in {folder}")
-    with prefect_server(folder / "prefect.db") as api, serving():
+    server = prefect_server(f"sqlite+aiosqlite:///{folder / 'prefect.db'}", folder / "prefect-server.log")
+    with server as api, serving():
         console.print(f"Prefect server {api}; runner serving the needs-assessment deployment")
         refs = drive(DEMO_SCRIPTS, cli_runner(), say=lambda line: console.print(line, highlight=False))
     os.environ.pop("EHC_TODAY", None)

@@ -1,8 +1,11 @@
-"""A crash in the middle of the advice stage, then a restart of the runner: the run resumes where it stopped and
+"""A crash in the middle of the advice stage, then a restart of every process (the Prefect server, the runner
+and its flow processes; the command line holds nothing between commands): the run resumes where it stopped and
 no advice request is sent twice. The decision is given on the Prefect form (no `ehc`), so the run reads its
-input back from Prefect after the restart."""
+input back from the restarted server."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +16,7 @@ from prefect.states import Scheduled
 from sqlmodel import select
 
 from deployments.needs_assessment import case_run, serving, settle, settle_cases, start
+from deployments.server import prefect_server
 from models import casework, db
 from models.notices import OutboxMessage
 from tests.test_needs_assessment_flow import D
@@ -28,16 +32,31 @@ def advice_requests(ref: str) -> list[str]:
             OutboxMessage.case_id == case.id, OutboxMessage.kind == "advice_request")))
 
 
+def task_states(run_id, name: str, expected: int, timeout: float = 30) -> list[str]:
+    """The states of the run's task runs called `name`, once `expected` of them have reached the server's database
+    (task runs arrive through its event pipeline, a moment after they ran)."""
+    stop = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+                                          limit=200)
+            states = [t.state.name for t in tasks if t.name == name]
+            if len(states) >= expected or time.monotonic() > stop:
+                return states
+            time.sleep(0.2)
+
+
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, store_url, monkeypatch):
+def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monkeypatch, tmp_path):
     monkeypatch.setenv("EHC_TODAY", "2025-12-08")
+    server_database = f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}"  # kept on disk across the restart
     with db.session() as s:
         ref = casework.open_case(s, child_name="Gwen Arkwright-Test", dob=D("2013-10-10"),
                                  requested_on=D("2025-11-03"), requester="parent", today=D("2025-12-08"),
                                  actor="test").reference
     with db.engine(store_url).begin() as conn:
         conn.execute(sa.text(CRASH))
-    with serving():
+    with prefect_server(server_database, tmp_path / "server.log"), serving():
         run = start(ref)
         settle_cases([ref])
         paused = case_run(ref).state
@@ -53,10 +72,16 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, 
 
     with db.engine(store_url).begin() as conn:
         conn.execute(sa.text("DROP TRIGGER crash_on_ep"))
-    with serving():  # a new runner: the old one and its processes are gone
+    # server, runner and flow processes are all gone; a new server on the same database, a new runner
+    with prefect_server(server_database, tmp_path / "server.log"), serving():
         with get_client(sync_client=True) as client:
             client.set_flow_run_state(run.id, Scheduled(), force=True)  # "Retry" in the Prefect UI
         resumed = settle(run.id, after=crashed.state.id)
+        assert resumed.state.is_paused() and "stage:advice" in case_run(ref).tags
+        parent = task_states(run.id, f"{ref} request advice: parent", 2)
+        ep = task_states(run.id, f"{ref} request advice: ep", 2)
+    assert sorted(parent) == ["Cached", "Completed"]  # sent before the crash, not redone after it
+    assert sorted(ep) == ["Completed", "Failed"]
     after = advice_requests(ref)
     assert len(after) == 5 and set(first) < set(after)
     with db.session() as s:
@@ -65,10 +90,3 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(prefect_server, 
     with db.session() as s:
         [rejected] = [e for e in casework.audit_log(s, casework.get_case(s, ref)) if e.action == "input rejected"]
     assert rejected.detail["field"] == "--on" and "before the request" in rejected.detail["rule"]
-    assert resumed.state.is_paused() and "stage:advice" in case_run(ref).tags
-    with get_client(sync_client=True) as client:
-        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
-    parent = [t.state.name for t in tasks if t.name == f"{ref} request advice: parent"]
-    assert sorted(parent) == ["Cached", "Completed"]  # sent before the crash, not redone after it
-    ep = [t.state.name for t in tasks if t.name == f"{ref} request advice: ep"]
-    assert sorted(ep) == ["Completed", "Failed"]
