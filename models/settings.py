@@ -1,6 +1,8 @@
 """Configuration from the environment (prefix `EHC_`), with defaults that need no set-up."""
 
 import datetime as dt
+import functools
+import os
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -8,7 +10,7 @@ from models import statutory
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EHC_")
+    model_config = SettingsConfigDict(env_prefix="EHC_", frozen=True)
 
     database_url: str = "sqlite:///ehc.db"
     council_name: str = "Demo Borough Council"
@@ -25,7 +27,13 @@ class Settings(BaseSettings):
 
 
 def settings() -> Settings:
-    """Read afresh each call, so a changed environment (tests, the demo) takes effect."""
+    """The settings for the environment as it is now: read again whenever an `EHC_` variable has changed (tests,
+    the demo's clock), otherwise reused (a flow run's tasks ask for them dozens of times)."""
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("EHC_"))))
+
+
+@functools.lru_cache(maxsize=16)
+def _settings_for(_environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
 
 
