@@ -21,7 +21,7 @@ from tasks.advice import AdviceReceived, request_advice, start_assessment
 from tasks.coproduction import DecisionToIssue, MeetingHeld, open_coproduction
 from tasks.plan import DraftIssued, FinalIssued, open_drafting, put_plan_in_force, send_draft_notices
 from tasks.request import DecisionToAssess, close_refused, read_decision, read_stage
-from tasks.waiting import CaseEvent, briefing, record_event, waiting_on
+from tasks.waiting import CaseEvent, briefing, record_event, still_waiting, waiting_on
 
 FLOW_NAME = "needs-assessment"
 # The case's stages during the assessment, in order; any other stage (closed, plan in force, …) is past it.
@@ -70,7 +70,10 @@ def wait_for(reference: str, step: HumanStep) -> None:
     """Wait, holding nothing, until the store says the step is done. Each suspension is keyed by how far the
     case has come, so a resumed run that finds the store moved on suspends afresh rather than reusing an
     answer, and one that finds it unchanged takes the answer given on the form."""
-    while (w := waiting_on(reference, step.key)).open:
+    while still_waiting(reference, step.key):
+        w = waiting_on(reference, step.key)
+        if not w.open:  # the event arrived between the two reads
+            continue
         show_stage(reference, w.stage)
         form = step.form.with_initial_data(
             description=briefing(reference, step.title, step.regulation, w, step.command.format(ref=reference)),
@@ -83,12 +86,12 @@ def wait_for(reference: str, step: HumanStep) -> None:
 def needs_assessment(reference: str) -> str:
     """Request → decision to assess (6 weeks) → advice from each source → co-production → decision to issue
     (week 16) → draft (15 days) → final plan (week 20) → plan in force. Returns the case's stage at the end."""
+    stage = read_stage(reference)
+    if stage not in STAGES:  # the assessment is over: the run was started or resumed after it ended
+        show_stage(reference, stage)
+        return stage
+    ahead = STAGES[STAGES.index(stage):]
     with tags(f"case:{reference}"):
-        stage = read_stage(reference)
-        if stage not in STAGES:  # the assessment is over: the run was started or resumed after it ended
-            show_stage(reference, stage)
-            return stage
-        ahead = STAGES[STAGES.index(stage):]
         if "decision_to_assess" in ahead:
             with tags("stage:decision_to_assess"):
                 wait_for(reference, DECISION_TO_ASSESS)

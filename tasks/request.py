@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from models import assessment
 from models.casework import get_case
@@ -24,15 +23,15 @@ class DecisionToAssess(CaseEvent):
         assessment.decide_to_assess(s, self.reference, self.assess, self.on, on_today, actor)
 
 
-@task(name="read stage", task_run_name="{reference} read stage", cache_policy=NO_CACHE)
 def read_stage(reference: str) -> str:
-    """Where the case stands in the store (opened by `ehc case open`): the stage each execution starts from."""
+    """Where the case stands in the store (opened by `ehc case open`): the stage each execution starts from.
+    Read by the flow itself, not as a task: a read changes nothing, and each task run is server calls."""
     with session() as s:
         return get_case(s, reference).stage
 
 
-@task(name="read decision", task_run_name="{reference} read {key}", cache_policy=NO_CACHE)
 def read_decision(reference: str, key: str) -> bool | None:
+    """The recorded outcome of `assess.decision` or `plan.decision` (read by the flow itself, as above)."""
     with session() as s:
         return assessment.decision(s, reference, key)
 

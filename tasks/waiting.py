@@ -36,9 +36,16 @@ class CaseEvent(RunInput):
         raise NotImplementedError
 
 
+def still_waiting(reference: str, key: str) -> bool:
+    """Whether the case still waits on `key`, read by the flow itself (a resumed run mostly finds it done)."""
+    with session() as s:
+        return assessment.waiting(s, reference, key).open
+
+
 @task(name="waiting on", task_run_name="{reference} waiting on {key}", cache_policy=NO_CACHE)
 def waiting_on(reference: str, key: str) -> assessment.Waiting:
-    """Read from the store whether the case still waits on `key`; the store is the truth, not the run."""
+    """What the run is about to wait on, and the dates at stake: the last task a waiting case shows. Read from
+    the store; the store is the truth, not the run."""
     with session() as s:
         return assessment.waiting(s, reference, key)
 
