@@ -139,7 +139,7 @@ def case_exceptions(s: Session, case: Case) -> list[ClockException]:
 
 def _engine_exceptions(records: Iterable[ClockException], rule_id: str) -> tuple[list, dict]:
     """The case's recorded exceptions that the law allows for `rule_id`, and their facts."""
-    allowed = statutory.rule(rule_id).exceptions
+    allowed = statutory.case_exception_kinds(rule_id)
     chosen = [r for r in records if r.kind in allowed]
     facts: dict[str, str] = {}
     for r in chosen:
@@ -158,7 +158,7 @@ def compute_due(s: Session, case: Case, rule_id: str, start: dt.date, facts: dic
     """The statutory date for one of the case's steps, with the case's applicable exceptions."""
     records = [r for r in case_exceptions(s, case) if r.step_id in (None, step.id if step else None)]
     exceptions, exc_facts = _engine_exceptions(records, rule_id)
-    return statutory.deadline(rule_id, start, exceptions, {**exc_facts, **(facts or {})}, rule_set=case.rule_set)
+    return statutory.case_deadline(rule_id, start, exceptions, {**exc_facts, **(facts or {})}, rule_set=case.rule_set)
 
 
 def add_step(
@@ -245,7 +245,7 @@ def add_exception(
         steps = [st for st in steps if st.key == step_key]
         if not steps:
             raise InputError("--step", f"no open step {step_key!r} on {case.reference}")
-    targets = [st for st in steps if st.rule_id and kind in statutory.rule(st.rule_id).exceptions]
+    targets = [st for st in steps if st.rule_id and kind in statutory.case_exception_kinds(st.rule_id)]
     if kind not in statutory.EXCEPTION_KINDS:
         raise InputError("KIND", f"unknown exception kind {kind!r} (one of {', '.join(statutory.EXCEPTION_KINDS)})")
     if not targets:
@@ -254,7 +254,7 @@ def add_exception(
                             start_on=start, end_on=end, evidence_note=evidence_note, facts=facts or {},
                             recorded_by=actor)
     for st in targets:  # validates period, length and facts; raises before anything is written
-        statutory.deadline(st.rule_id, rule_start(st), [statutory.ClockException(kind, start, end)],
+        statutory.case_deadline(st.rule_id, rule_start(st), [statutory.ClockException(kind, start, end)],
                            {**(st.details.get("facts") or {}), **(facts or {})}, rule_set=case.rule_set)
     s.add(record)
     s.flush()

@@ -11,6 +11,7 @@ the rest of the project and touches no database, clock or network.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -220,6 +221,7 @@ class Rule:
     summary: str = ""
     pathway: bool = False  # part of the needs-assessment timeline that runs from the request (§5)
     derived: bool = False
+    derived_from: str | None = None  # the limit this date is set by: in a case, its exceptions set this one aside
     extra: dict = field(default_factory=dict)
 
 
@@ -276,7 +278,8 @@ def _rules() -> dict[str, Rule]:
         Rule("plan.final", _fixed(weeks=20), "reg 13(2); exceptions reg 13(3)", _PLAN_EXCEPTIONS,
              summary="final plan sent", pathway=True),
         Rule("plan.draft_latest", lambda s, f: within_days(within_weeks(s, 20), -15), "reg 13(1) + 13(2)",
-             summary="last day to serve the draft and keep the full 15-day window", pathway=True, derived=True),
+             summary="last day to serve the draft and keep the full 15-day window", pathway=True, derived=True,
+             derived_from="plan.final"),
         # 2.2 reviews and amendments
         Rule("review.annual", lambda s, f: period_of_months(s, 12), "CFA s44(1); CoP 9.169",
              summary="review meeting held and LA decision notified"),
@@ -477,6 +480,28 @@ def deadline(
         warnings=warnings,
         rule_set=rule_set,
     )
+
+
+def case_exception_kinds(rule_id: str, rule_set: str = RULE_SET) -> tuple[str, ...]:
+    """The kinds of a case's recorded exceptions that bear on `rule_id`: its own, or for a derived limit those
+    of the limit it follows."""
+    rule_ = rule(rule_id, rule_set)
+    return rule(rule_.derived_from, rule_set).exceptions if rule_.derived_from else rule_.exceptions
+
+
+def case_deadline(rule_id: str, start: dt.date, exceptions: Iterable[ClockException] = (),
+                  facts: Facts | None = None, rule_set: str = RULE_SET) -> Deadline:
+    """`deadline` for a step of a case. A derived limit has no exception of its own (§2.1: "none (derived)"),
+    so asked directly it takes none; in a case it is set aside with the limit it follows, its working target
+    moved by the same days (plan.draft_latest follows plan.final: a draft later than week 20 − 15 days is not
+    late when the 20 weeks are set aside, reg 13(3))."""
+    rule_ = rule(rule_id, rule_set)
+    if not rule_.derived_from:
+        return deadline(rule_id, start, exceptions, facts, rule_set)
+    own = deadline(rule_id, start, (), facts, rule_set)
+    parent = deadline(rule_.derived_from, start, exceptions, facts, rule_set)
+    return dataclasses.replace(own, disapplied=parent.disapplied, exceptions_applied=parent.exceptions_applied,
+                               target=within_days(own.due, (parent.target - parent.due).days))
 
 
 def timeline(request_date: dt.date, rule_set: str = RULE_SET) -> dict[str, Deadline]:

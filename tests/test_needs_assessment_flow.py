@@ -166,6 +166,9 @@ def test_family_absence_sets_the_20_week_limit_aside_with_a_working_target(pathw
     assert final["due"] == D("2026-05-25") == expected.due  # the statutory date stays
     assert final["disapplied"] and final["target"] == expected.target == D("2026-07-06")
     assert final["due"] < final["done"] == D("2026-06-22") and not final["late"]  # set aside: inside the target
+    draft = next(x for x in t["steps"] if x["key"] == "plan.draft")  # derived from the final: set aside with it
+    assert draft["due"] == D("2026-05-10") and draft["disapplied"] and draft["target"] == D("2026-06-21")
+    assert draft["due"] < draft["done"] == D("2026-06-01") and not draft["late"]
     [exception] = t["exceptions"]
     assert exception["kind"] == "absence" and "10(4)" in exception["regulation"]
     assert "pfa" in [x["key"].split(":")[1] for x in t["steps"] if x["key"].startswith("advice:")]  # Year 9+

@@ -296,6 +296,23 @@ def test_absence_of_four_weeks_applies():
     assert result.exceptions_applied == ("absence",) and result.target == D("2025-06-23")  # 26 May + 28
 
 
+def test_the_last_day_for_the_draft_is_set_aside_in_a_case_with_the_final_plan():
+    """plan.draft_latest has no exception of its own ("none (derived)"), so asked directly it takes none; in a
+    case it follows plan.final's."""
+    exceptions = [exc("absence", "2025-02-01", "2025-02-28")]
+    with pytest.raises(InputError, match="does not apply to plan.draft_latest"):
+        statutory.deadline("plan.draft_latest", D("2025-01-06"), exceptions)
+    assert statutory.case_exception_kinds("plan.draft_latest") == statutory.rule("plan.final").exceptions
+    final = statutory.case_deadline("plan.final", D("2025-01-06"), exceptions)
+    draft = statutory.case_deadline("plan.draft_latest", D("2025-01-06"), exceptions)
+    assert draft.due == D("2025-05-11") and draft.disapplied and draft.exceptions_applied == ("absence",)
+    assert draft.target == D("2025-06-08") and (final.target - draft.target).days == 15  # 23 Jun − 15 days
+    later = [exc("personal", "2025-06-01", "2025-06-30")]  # after the 20 weeks: sets neither aside
+    after = statutory.case_deadline("plan.draft_latest", D("2025-01-06"), later)
+    assert not after.disapplied and after.target == after.due == D("2025-05-11")
+    assert final == statutory.deadline("plan.final", D("2025-01-06"), exceptions)  # any other limit: as asked
+
+
 def test_absence_shorter_than_four_weeks_is_an_input_error():
     with pytest.raises(InputError, match="4 weeks"):
         statutory.deadline("plan.final", D("2025-01-06"), [exc("absence", "2025-02-01", "2025-02-27")])  # 27 days

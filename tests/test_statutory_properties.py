@@ -118,6 +118,18 @@ def test_final_plan_is_never_before_the_draft_window_closes(received):
     assert statutory.deadline("plan.draft_representations", latest).due + DAY == final
 
 
+@prop
+@given(dates, st.data())
+def test_in_a_case_the_draft_target_leaves_the_full_window_before_the_final_target(received, data):
+    """However the case's exceptions fall, a draft served by plan.draft_latest's working target leaves the
+    family's 15 days before plan.final's working target, and the two are set aside together."""
+    exceptions = data.draw(st.lists(personal_or_absence(received), max_size=3))
+    draft = statutory.case_deadline("plan.draft_latest", received, exceptions)
+    final = statutory.case_deadline("plan.final", received, exceptions)
+    assert draft.disapplied == final.disapplied and draft.due == statutory.deadline("plan.draft_latest", received).due
+    assert statutory.deadline("plan.draft_representations", draft.target).due + DAY == final.target
+
+
 def _period_end_brute_force(start: dt.date, months: int) -> dt.date:
     """§1 'period of N months starting with D', read literally: step N months, then look for the same
     day-of-month; the period ends the day before it, or on the month's last day if there is no such day."""
