@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -143,14 +142,6 @@ def case_run_once(repeat: int) -> Timed:
     return timed(run.id)
 
 
-def postgres_answers() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def prefect_database(kind: str, folder: Path) -> tuple[str, sa.Engine | None, str]:
     """The Prefect server's database URL, an admin engine to drop it afterwards (PostgreSQL), and its name."""
     if kind == "sqlite":
@@ -165,10 +156,12 @@ def prefect_database(kind: str, folder: Path) -> tuple[str, sa.Engine | None, st
 
 
 def main() -> None:
+    from models import db
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--prefect-database", choices=("postgresql", "sqlite"),
-                        default="postgresql" if postgres_answers() else "sqlite")
+                        default="postgresql" if db.server_answers(POSTGRES_URL) else "sqlite")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS"):
@@ -179,7 +172,6 @@ def main() -> None:
 
     from deployments.needs_assessment import serving
     from deployments.server import prefect_server
-    from models import db
 
     db.upgrade()
     url, admin, described = prefect_database(args.prefect_database, folder)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import random
-import socket
 import statistics
 import tempfile
 import time
@@ -150,14 +149,6 @@ def bench(label: str, url: str) -> list[tuple]:
     return results, (label, whole, messages)
 
 
-def postgres_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def main() -> None:
     rows, days = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,7 +157,7 @@ def main() -> None:
         rows += r
         days.append(d)
         db.dispose_engine(url)
-    if postgres_answers() or "EHC_BENCH_POSTGRES_URL" in os.environ:
+    if db.server_answers(POSTGRES_URL) or "EHC_BENCH_POSTGRES_URL" in os.environ:
         schema = f"ehc_bench_{os.getpid()}"
         admin = sa.create_engine(POSTGRES_URL)
         with admin.begin() as conn:

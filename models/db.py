@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,17 @@ from models.settings import settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()  # alembic's migration context is not thread-safe
+
+
+def server_answers(url: str) -> bool:
+    """Whether the database server `url` names accepts a connection (the tests and benchmarks run on PostgreSQL
+    only where one answers)."""
+    parsed = sa.make_url(url)
+    try:
+        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def alembic_config(url: str) -> Config:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,15 +20,7 @@ POSTGRES_URL = os.environ.get("EHC_TEST_POSTGRES_URL", "postgresql+psycopg://pos
 REPO = Path(__file__).resolve().parent.parent
 
 
-def postgres_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+BACKENDS = ["sqlite"] + (["postgresql"] if db.server_answers(POSTGRES_URL) else [])
 
 
 @contextmanager
