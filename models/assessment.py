@@ -19,6 +19,7 @@ from models.casework import (
     LA,
     add_step,
     audit,
+    cancel_step,
     case_exceptions,
     case_steps,
     child_of,
@@ -27,6 +28,7 @@ from models.casework import (
     find_step,
     get_case,
     move_stage,
+    open_steps,
 )
 from models.contacts import ADVICE_ROLES, FAMILY, contact_for, family_email
 from models.errors import InputError
@@ -154,9 +156,8 @@ def close_refused(s: Session, reference: str, refusal: str) -> dict:
             context={"council": settings().council_name, "action": what, "due": None,
                      "lines": [], **rights})
     if case.status != "closed":
-        for open_ in s.exec(select(Step).where(Step.case_id == case.id, Step.status == "open")):
-            open_.status = "cancelled"
-            s.add(open_)
+        for open_ in open_steps(s, case):
+            cancel_step(s, open_, FLOW_ACTOR, f"case closed: {what}")
         step.details = {**step.details, **dates}
         s.add(step)
         case.status, case.closed_on, case.closed_reason = "closed", notice_on, refusal
@@ -353,8 +354,7 @@ def final_issued(s: Session, reference: str, on: dt.date, today: dt.date, actor:
     if consultation is not None and consultation.status == "open":
         if on <= consultation.due_on:
             raise InputError("--on", f"the setting's consultation runs until {consultation.due_on} (CFA s39(2))")
-        consultation.status, consultation.details = "cancelled", {**consultation.details, "no_reply": True}
-        s.add(consultation)
+        cancel_step(s, consultation, actor, "final plan issued without the setting's reply", no_reply=True)
     complete_step(s, reps, reps.due_on, actor, case)  # the family's window closed on its last day
     return complete_step(s, step, on, actor, case)
 

@@ -279,6 +279,17 @@ def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, *
     return step
 
 
+def cancel_step(s: Session, step: Step, actor: str, why: str, **details) -> Step:
+    """Cancel an open step that no longer applies (the case closed, a consultation went unanswered); its
+    escalation is resolved with it. A step already done or cancelled is left as it is."""
+    if step.status != "open":
+        return step
+    step.status, step.details = "cancelled", {**step.details, "cancelled": why, **details}
+    s.add(step)
+    resolve_step_escalations(s, step, actor)
+    return step
+
+
 def child_of(s: Session, case: Case) -> Child:
     return s.get(Child, case.child_id)
 

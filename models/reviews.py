@@ -21,6 +21,7 @@ from models.casework import (
     LA,
     add_step,
     audit,
+    cancel_step,
     child_of,
     complete_step,
     compute_due,
@@ -30,7 +31,6 @@ from models.casework import (
 )
 from models.contacts import ADVICE_ROLES, contact_for
 from models.errors import InputError
-from models.watch import resolve_step_escalations
 
 DECISIONS = ("maintain", "amend", "cease")
 PFA_OUTCOMES = {  # field → the caseworker's words (reg 21(6); CoP 8.7)
@@ -588,10 +588,7 @@ def issue_amended_plan(s: Session, case: Case, on: dt.date, actor: str, next_set
 
 def _cancel_open_steps(s: Session, case: Case, on: dt.date, actor: str, why: str) -> None:
     for step in open_steps(s, case):
-        step.status = "cancelled"
-        step.details = {**step.details, "cancelled": why}
-        s.add(step)
-        resolve_step_escalations(s, step, actor)
+        cancel_step(s, step, actor, why)
     for review in s.exec(select(Review).where(Review.case_id == case.id, Review.status == "open")):
         review.status, review.stage, review.completed_on = "complete", "closed", on
         _changed(s, review)

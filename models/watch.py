@@ -132,12 +132,14 @@ def get_escalation(s: Session, escalation_id: int) -> Escalation | None:
 
 
 def resolve_step_escalations(s: Session, step: Step, actor: str) -> list[Escalation]:
-    """Completing a step resolves its open escalation: the queue empties itself when the work is done."""
+    """Completing or cancelling a step resolves its open escalation: the queue empties itself when the work is
+    done or no longer due."""
     open_items = list(s.exec(select(Escalation).where(Escalation.step_id == step.id,
                                                       col(Escalation.resolved_at).is_(None))))
     for item in open_items:
         item.resolved_at, item.resolved_by = utcnow(), actor
-        item.resolution_note = f"{step.key} done on {step.completed_on}"
+        item.resolution_note = (f"{step.key} done on {step.completed_on}" if step.status == "done"
+                                else f"{step.key} {step.status}: {step.details.get('cancelled', '')}".rstrip(": "))
         s.add(item)
     return open_items
 

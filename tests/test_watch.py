@@ -229,6 +229,23 @@ def test_completing_a_step_resolves_its_escalation(store_url):
     assert [m[1] for m in messages()] == ["overdue", "escalation"]  # nothing after completion
 
 
+def test_cancelling_a_step_resolves_its_escalation(store_url):
+    """A step that no longer applies (a case closed on a refusal, a consultation never answered) leaves no item
+    on a queue."""
+    ref = open_request()
+    run_watch(dt.date(2025, 2, 18))
+    with session() as s:
+        _, step = step_of(s, ref, "assess.decision")
+        casework.cancel_step(s, step, "caseworker", "request withdrawn")
+    run_watch(dt.date(2025, 2, 25))
+    with session() as s:
+        (item,) = s.exec(select(Escalation)).all()
+        _, step = step_of(s, ref, "assess.decision")
+    assert step.status == "cancelled" and step.details["cancelled"] == "request withdrawn"
+    assert item.resolved_by == "caseworker" and item.resolution_note == "assess.decision cancelled: request withdrawn"
+    assert [m[1] for m in messages()] == ["overdue", "escalation"]  # nothing after cancelling
+
+
 def expected_keys(on: dt.date) -> set[str]:
     """What one run on `on` must write for the concurrency test's store, from the tier function itself."""
     keys = set()
