@@ -21,7 +21,11 @@ from rich.table import Table
 from cli.common import console, input_errors
 from models import assessment
 from models.db import session
+from models.errors import InputError
 
+DEMO_FILES = {"ehc.db", "prefect.db", "prefect-server.log", "outbox-mail", "ehc.db-journal", "prefect.db-wal",
+              "prefect.db-shm", "prefect.db-journal"}  # what a demo writes in its folder, removed by the next
+PERSONAL = {"--child-name", "--dob"}  # options whose values stay out of error messages
 WIDE = 120  # the timeline's columns, when the output is not a wide terminal
 Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails
 
@@ -138,8 +142,9 @@ def cli_runner() -> Ehc:
 
     def ehc(args: list[str]) -> str:
         result = runner.invoke(app, args)
-        if result.exit_code != 0:
-            raise RuntimeError(f"ehc {' '.join(args)} failed ({result.exit_code}): {result.output.strip()}")
+        if result.exit_code != 0:  # the command without the child's name and birth date (`case open`)
+            shown = ["…" if before in PERSONAL else a for before, a in zip(["", *args], args, strict=False)]
+            raise RuntimeError(f"ehc {' '.join(shown)} failed ({result.exit_code}): {result.output.strip()}")
         return result.stdout
 
     return ehc
@@ -152,7 +157,9 @@ def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the
     from deployments.server import prefect_server
 
     folder = folder.resolve()
-    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists() and any(f.name not in DEMO_FILES for f in folder.iterdir()):
+        raise InputError("--dir", f"{folder} holds files the demo did not write; give an empty or new folder")
+    shutil.rmtree(folder, ignore_errors=True)  # an earlier demo's stores
     folder.mkdir(parents=True)
     os.environ["EHC_DATABASE_URL"] = f"sqlite:///{folder / 'ehc.db'}"
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -355,6 +355,9 @@ RULES: dict[str, Rule] = _rules()
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone also takes 2025-W02-1, 20250106
 
 
+PERSONAL_DATES = {"dob"}  # a birth date is personal data: an error names its field, never its value
+
+
 def parse_date(value: str | dt.date, field_name: str) -> dt.date:
     """A YYYY-MM-DD calendar date, or InputError naming the field."""
     if isinstance(value, dt.date):
@@ -364,7 +367,8 @@ def parse_date(value: str | dt.date, field_name: str) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InputError(field_name, f"{value!r} is not a real calendar date in the form YYYY-MM-DD") from None
+        shown = "the date given" if field_name.lstrip("-") in PERSONAL_DATES else repr(value)
+        raise InputError(field_name, f"{shown} is not a real calendar date in the form YYYY-MM-DD") from None
 
 
 def parse_exception(text: str) -> ClockException:

@@ -84,6 +84,11 @@ def test_bad_input_through_the_script_is_one_line_and_exit_2(tmp_path):
         "error: --start: '2025-02-30' is not a real calendar date in the form YYYY-MM-DD"]
 
 
+def test_a_bad_date_of_birth_is_named_but_never_echoed():
+    result = invoke("year-group", "--dob", "2011-02-30", "--on", "2024-09-01")
+    assert result.exit_code == 2 and "--dob" in result.output and "2011-02-30" not in result.output
+
+
 # --- more success cases, in process ----------------------------------------------------------------
 
 
