@@ -81,14 +81,14 @@ cases.app.command("start")(start_run)
 @input_errors
 def advice_received(
     reference: str = REF,
-    source: str = typer.Option(..., "--source", help="parent | education | health | social_care | ep | hi | vi | pfa"),
+    source: str = typer.Option(..., "--source", help=" | ".join(ADVICE_ROLES)),
     on: str = ON,
     request_received_on: str | None = typer.Option(
         None, "--request-received-on", help="YYYY-MM-DD: if the adviser received the request after it was sent"),
 ) -> None:
     """Record a piece of advice returned (reg 8)."""
     received = date_arg(request_received_on, "--request-received-on") if request_received_on else None
-    if source not in ADVICE_ROLES:
+    if source not in ADVICE_ROLES:  # before the form is built: its Literal would refuse it with a traceback
         raise InputError("--source", f"must be one of {', '.join(ADVICE_ROLES)}")
     record(AdviceReceived(reference=reference, source=source, on=date_arg(on, "--on"),
                           request_received_on=received), f"{source} advice received")

@@ -5,6 +5,7 @@ loading Prefect, which the flow and watch commands need. `ehc --help` (and `app`
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable
 
@@ -98,7 +99,12 @@ def main() -> None:
     build(None if group is None else [group])()
 
 
+@functools.cache
+def _whole_app() -> typer.Typer:
+    return build()
+
+
 def __getattr__(name: str):
-    if name == "app":  # the whole command line, e.g. for typer's CliRunner in tests
-        return build()
+    if name == "app":  # the whole command line, built once, e.g. for typer's CliRunner in tests
+        return _whole_app()
     raise AttributeError(name)

@@ -226,6 +226,8 @@ def _notices(reference: str, what: str, no_run: bool) -> None:
 def register(main: typer.Typer, plan_app: typer.Typer) -> None:
     """`ehc review …`, and the plan's end on `ehc plan` (which the needs assessment shares)."""
     main.add_typer(app, name="review")
+    present = {command.name for command in plan_app.registered_commands}  # plan_app is shared: add each once
     for name, fn in (("cease", cease), ("ceased", ceased), ("transfer-out", transfer_out),
                      ("transferred", transferred)):
-        plan_app.command(name)(input_errors(fn))
+        if name not in present:
+            plan_app.command(name)(input_errors(fn))
