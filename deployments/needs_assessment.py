@@ -22,10 +22,8 @@ from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.runner import Runner
 
-from flows.needs_assessment import FLOW_NAME, HUMAN_STEPS, needs_assessment
-from models import assessment
-from models.db import session
-from tasks.waiting import CaseEvent
+from flows.needs_assessment import FLOW_NAME, HUMAN_STEPS, HumanStep, needs_assessment
+from tasks.waiting import CaseEvent, still_waiting
 
 DEPLOYMENT = f"{FLOW_NAME}/{FLOW_NAME}"
 BUSY = ("PENDING", "RUNNING")
@@ -88,6 +86,11 @@ def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> Flo
             time.sleep(0.2)
 
 
+def paused_on(run: FlowRun) -> HumanStep | None:
+    """The human step a suspended run waits on (its pause key is `<step slug>-<progress>`)."""
+    return HUMAN_STEPS.get((run.state.state_details.pause_key or "").rpartition("-")[0])
+
+
 def settled(reference: str) -> bool:
     """The case's run has caught up with the store: finished, or suspended on a step the store still has open."""
     run = case_run(reference)
@@ -97,9 +100,8 @@ def settled(reference: str) -> bool:
         return True
     if not run.state.is_paused():
         return False
-    step = HUMAN_STEPS.get((run.state.state_details.pause_key or "").rpartition("-")[0])
-    with session() as s:
-        return step is not None and assessment.waiting(s, reference, step.key).open
+    step = paused_on(run)
+    return step is not None and still_waiting(reference, step.key)
 
 
 def settle_cases(references: list[str], timeout: float = 180) -> None:
@@ -116,7 +118,7 @@ def settle_cases(references: list[str], timeout: float = 180) -> None:
 
 def wake(event: CaseEvent, wait: float = 60) -> str:
     """After `ehc` has recorded `event` in the store: resume the case's run if it is suspended on that kind of
-    event and has not yet seen it. Returns what happened, in a word."""
+    event and the store no longer waits on it. Returns what happened, in a word."""
     run = case_run(event.reference)
     if run is None:
         return "no run"
@@ -124,11 +126,9 @@ def wake(event: CaseEvent, wait: float = 60) -> str:
         run = settle(run.id, timeout=wait)
     if not run.state.is_paused():
         return run.state.name.lower()
-    key, _, seen = (run.state.state_details.pause_key or "").rpartition("-")
-    with session() as s:
-        now = assessment.progress(s, assessment.get_case(s, event.reference))
-    if HUMAN_STEPS.get(key) is None or HUMAN_STEPS[key].form is not type(event) or seen == str(now):
-        return "suspended"
+    step = paused_on(run)
+    if step is None or step.form is not type(event) or still_waiting(event.reference, step.key):
+        return "suspended"  # e.g. advice from one source while others are outstanding: nothing for the run yet
     resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
     return "resumed"
 
