@@ -45,6 +45,11 @@ def day(offset: int):
     return statutory.within_days(ON, offset)
 
 
+def statutory_date(rule_id: str, start):
+    """A step's statutory date, from the engine by its identifier (as the store gets it)."""
+    return statutory.deadline(rule_id, start).due
+
+
 def add_cases(url: str, plans: int, assessments: int, first: int, rng: random.Random) -> None:
     """Bulk-insert cases and their open steps (plain INSERTs: this is loading, not what is measured)."""
     children, cases, steps = [], [], []
@@ -62,18 +67,18 @@ def add_cases(url: str, plans: int, assessments: int, first: int, rng: random.Ra
             rows = [("review.annual:1", "annual_review", "review.annual", "la", None, annual),
                     ("review:1:meeting", "review_meeting", "review.meeting_latest", "senco", None, meeting),
                     ("review:1:invitations", "review_invitations", "review.invitations", "senco", None,
-                     statutory.within_days(meeting, -14)),
+                     statutory_date("review.invitations", meeting)),
                     ("review:1:advice", "review_advice", "review.advice_circulated", "senco", None,
-                     statutory.within_days(meeting, -14))]
+                     statutory_date("review.advice_circulated", meeting))]
             start = statutory.within_days(annual, -365)
         else:  # requests over the last 20 weeks: decision at 6 weeks, advice 6 weeks after asking, final at 20
-            decision = statutory.within_weeks(requested, 6)
-            rows = [("assess.decision", "decision_to_assess", "assess.decision", "la", None, decision)]
+            rows = [("assess.decision", "decision_to_assess", "assess.decision", "la", None,
+                     statutory_date("assess.decision", requested))]
             for source, role in ADVICE:
                 asked = statutory.within_days(requested, rng.randint(28, 45))
                 rows.append((f"advice:{source}", "advice", "advice.provide", role, source,
-                             statutory.within_weeks(asked, 6)))
-            rows.append(("plan.final", "final_plan", "plan.final", "la", None, statutory.within_weeks(requested, 20)))
+                             statutory_date("advice.provide", asked)))
+            rows.append(("plan.final", "final_plan", "plan.final", "la", None, statutory_date("plan.final", requested)))
             start = requested
         for key, kind, rule_id, role, source, due in rows:
             if due < ON and rng.random() > LATE_SHARE:  # most steps are done by their date; the rest are late
