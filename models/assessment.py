@@ -300,7 +300,7 @@ def draft_issued(s: Session, reference: str, on: dt.date, setting_requested: str
     add_step(s, case, key="plan.draft_representations", kind="draft_representations",
              rule_id="plan.draft_representations", role=FAMILY, start=on)
     if setting_requested:
-        contact = contact_for(s, "senco")
+        contact = contact_for(s, "senco", setting_requested)  # the requested setting's own SENCO
         add_step(s, case, key="plan.setting_consultation:1", kind="setting_consultation",
                  rule_id="plan.setting_consultation", role="senco", start=on, organisation=setting_requested,
                  contact_id=contact.id)
@@ -322,7 +322,7 @@ def draft_notices(s: Session, reference: str) -> int:
     sent = 1
     consultation = find_step(s, case, "plan.setting_consultation:1")
     if consultation is not None:
-        contact = contact_for(s, "senco")
+        contact = contact_for(s, "senco", consultation.organisation)
         enqueue(s, idempotency_key=f"setting_consultation:step:{consultation.id}", kind="setting_consultation",
                 recipient_role="senco", recipient_email=contact.email, on=consultation.started_on, case=case,
                 step=consultation, context={"council": settings().council_name, "due": consultation.due_on,

@@ -41,8 +41,14 @@ DEFAULT_CONTACTS = {
 }
 
 
-def contact_for(s: Session, role: str) -> Contact:
-    """The contact for a role: the council's own entry, else the default one (written once)."""
+def contact_for(s: Session, role: str, organisation: str | None = None) -> Contact:
+    """The contact for a role, at `organisation` where the directory has one there (a setting's own SENCO);
+    else the council's entry for the role, else the default one (written once)."""
+    if organisation is not None:
+        contact = s.exec(select(Contact).where(Contact.role == role, Contact.organisation == organisation)
+                         .order_by(Contact.id)).first()
+        if contact is not None:
+            return contact
     contact = s.exec(select(Contact).where(Contact.role == role).order_by(Contact.id)).first()
     if contact is not None:
         return contact

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import statutory
-from models.cases import Case, Child, Contact, Step, utcnow
+from models.cases import Case, Child, Step, utcnow
 from models.casework import (
     LA,
     add_step,
@@ -169,13 +169,6 @@ def reviews_due_in_term(s: Session, on: dt.date) -> dict[str, list[tuple[Case, R
     return by_setting
 
 
-def senco_for(s: Session, setting: str) -> Contact:
-    """The setting's SENCO from the council's directory, else the default SENCO contact."""
-    contact = s.exec(select(Contact).where(Contact.role == "senco", Contact.organisation == setting)
-                     .order_by(Contact.id)).first()
-    return contact or contact_for(s, "senco")
-
-
 def annual_cycle(step: Step) -> int:
     return int(step.key.split(":", 1)[1])
 
@@ -315,7 +308,7 @@ def _put_meeting_step(s: Session, case: Case, review: Review, on: dt.date) -> St
 
 def _senco_id(s: Session, review: Review) -> int | None:
     """The setting's SENCO on the steps the setting owns, so a chase can go to the right school."""
-    return senco_for(s, review.setting).id if review.setting else None
+    return contact_for(s, "senco", review.setting).id if review.setting else None
 
 
 def _put_transfer_step(s: Session, case: Case, review: Review, on: dt.date) -> Step:

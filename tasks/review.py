@@ -110,7 +110,7 @@ def send_term_lists() -> int:
     sent = 0
     with session() as s:
         for setting, items in reviews.reviews_due_in_term(s, on).items():
-            senco = reviews.senco_for(s, setting)
+            senco = contact_for(s, "senco", setting)
             rows = [{"reference": c.reference, "cycle": r.cycle, "meeting_by": r.meeting_by_on.isoformat(),
                      "annual_due": r.annual_due_on.isoformat(), "pfa": r.pfa_required,
                      "phase_transfer": r.phase_transfer or ""} for c, r in items]

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models import assessment, casework, db
-from models.cases import AuditEvent, Step
+from models.cases import AuditEvent, Contact, Step
+from models.notices import OutboxMessage
 
 D = dt.date.fromisoformat
 
@@ -84,6 +85,24 @@ def test_a_final_plan_inside_the_familys_15_days_is_refused(case_ref):
         assessment.draft_issued(s, case_ref, D("2026-04-13"), None, False, D("2026-06-30"), "test")
     refused(["final", "issued", case_ref, "--on", "2026-04-27"], "--on", "representations on the draft run until "
             "2026-04-27")
+
+
+def test_the_requested_setting_is_consulted_through_its_own_senco(case_ref):
+    with db.session() as s:
+        s.add(Contact(role="senco", organisation="Oakfield Primary", email="senco@oakfield.example.org"))
+        assessment.decide_to_assess(s, case_ref, True, D("2026-02-09"), D("2026-06-30"), "test")
+        assessment.start_assessment(s, case_ref)
+        assessment.request_advice(s, case_ref, "parent")
+        assessment.advice_received(s, case_ref, "parent", D("2026-03-02"), D("2026-06-30"), "test")
+        assessment.open_coproduction(s, case_ref)
+        assessment.meeting_held(s, case_ref, D("2026-03-09"), ["parent"], True, D("2026-06-30"), "test")
+        assessment.decide_to_issue(s, case_ref, True, D("2026-03-16"), D("2026-06-30"), "test")
+        assessment.open_drafting(s, case_ref)
+        assessment.draft_issued(s, case_ref, D("2026-04-13"), "Oakfield Primary", False, D("2026-06-30"), "test")
+        assessment.draft_notices(s, case_ref)
+    with db.session() as s:
+        [sent] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "setting_consultation")).all()
+    assert sent.recipient_email == "senco@oakfield.example.org"
 
 
 def test_exception_add_rejects_a_backwards_period_and_an_unknown_kind(case_ref):
