@@ -15,12 +15,26 @@ from sqlmodel import Session, col, func, select
 from models import statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step
 from models.errors import InputError
-from models.watch import resolve_step_escalations
+from models.escalation import resolve_step_escalations
+from models.review import Review
+from models.vocabulary import (
+    CASE_FLAGS,
+    CaseStatus,
+    ClosedReason,
+    Requester,
+    ReviewStage,
+    ReviewStatus,
+    Role,
+    Stage,
+    StepKey,
+    StepKind,
+    StepStatus,
+)
 
-REQUESTERS = ("parent", "young-person", "setting", "other")
+REQUESTERS = tuple(Requester)
 REFERENCE = re.compile(r"^EHC-\d{4}-\d{5}$")
 MAX_AGE = 25
-LA = "la"  # the council's own steps
+LA = Role.LA  # the council's own steps
 
 
 def audit(
@@ -97,6 +111,10 @@ def open_case(
         raise InputError("--child-name", "must not be empty")
     if requester not in REQUESTERS:
         raise InputError("--requester", f"must be one of {', '.join(REQUESTERS)}")
+    flags = sorted({flag.strip() for flag in flags})
+    unknown = [flag for flag in flags if flag not in CASE_FLAGS]
+    if unknown:  # an unknown flag would be stored and its advice never sought
+        raise InputError("--flag", f"unknown flag {unknown[0][:40]!r} (one of {', '.join(CASE_FLAGS)})")
     if dob > today:
         raise InputError("--dob", "must not be in the future")
     if requested_on > today:
@@ -108,7 +126,7 @@ def open_case(
     child = s.exec(select(Child).where(Child.name == child_name.strip(), Child.date_of_birth == dob)).first()
     if child is not None:
         open_ref = s.exec(
-            select(Case.reference).where(Case.child_id == child.id, Case.status != "closed")
+            select(Case.reference).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED)
         ).first()
         if open_ref:
             raise InputError("--child-name", f"this child already has an open case ({open_ref})")
@@ -122,14 +140,14 @@ def open_case(
         rule_set=statutory.RULE_SET,
         requested_on=requested_on,
         requester=requester,
-        flags=sorted(set(flags)),
-        stage="request",
+        flags=flags,
+        stage=Stage.REQUEST,
     ))
-    audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage="request",
+    audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage=Stage.REQUEST,
           requester=requester)
-    add_step(s, case, key="assess.decision", kind="decision_to_assess", rule_id="assess.decision",
+    add_step(s, case, key=StepKey.ASSESS_DECISION, kind=StepKind.DECISION_TO_ASSESS, rule_id="assess.decision",
              role=LA, start=requested_on)
-    move_stage(s, case, "decision_to_assess", actor, "decision to assess due", requested_on)
+    move_stage(s, case, Stage.DECISION_TO_ASSESS, actor, "decision to assess due", requested_on)
     return case
 
 
@@ -201,7 +219,7 @@ def find_step(s: Session, case: Case, key: str) -> Step | None:
 
 
 def open_steps(s: Session, case: Case) -> list[Step]:
-    return list(s.exec(select(Step).where(Step.case_id == case.id, Step.status == "open").order_by(Step.id)))
+    return list(s.exec(select(Step).where(Step.case_id == case.id, Step.status == StepStatus.OPEN).order_by(Step.id)))
 
 
 def case_steps(s: Session, case: Case) -> list[Step]:
@@ -267,11 +285,11 @@ def add_exception(
 def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, **details) -> Step:
     """Mark a step done on a date; a step already done or cancelled is left as it is. An act counted back from
     a later event (review invitations) may be done before its step was opened; any other not before its start."""
-    if step.status != "open":
+    if step.status != StepStatus.OPEN:
         return step
     if on < step.started_on and "counted_back_from" not in step.details:
         raise InputError("--on", f"{on} is before {step.key} started ({step.started_on})")
-    step.status, step.completed_on = "done", on
+    step.status, step.completed_on = StepStatus.DONE, on
     step.details = {**step.details, **details}
     s.add(step)
     resolve_step_escalations(s, step, actor)
@@ -282,12 +300,27 @@ def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, *
 def cancel_step(s: Session, step: Step, actor: str, why: str, **details) -> Step:
     """Cancel an open step that no longer applies (the case closed, a consultation went unanswered); its
     escalation is resolved with it. A step already done or cancelled is left as it is."""
-    if step.status != "open":
+    if step.status != StepStatus.OPEN:
         return step
-    step.status, step.details = "cancelled", {**step.details, "cancelled": why, **details}
+    step.status, step.details = StepStatus.CANCELLED, {**step.details, "cancelled": why, **details}
     s.add(step)
     resolve_step_escalations(s, step, actor)
     return step
+
+
+def close_case(s: Session, case: Case, on: dt.date, actor: str, reason: ClosedReason, why: str, **detail) -> None:
+    """The one way a case closes: every open step is cancelled (its escalation resolved with it), the case is
+    closed with its reason, and the audit records why. Closing a closed case changes nothing."""
+    if case.status == CaseStatus.CLOSED:
+        return
+    for step in open_steps(s, case):
+        cancel_step(s, step, actor, f"case closed: {why}")
+    for review in s.exec(select(Review).where(Review.case_id == case.id, Review.status == ReviewStatus.OPEN)):
+        review.status, review.stage, review.completed_on = ReviewStatus.COMPLETE, ReviewStage.CLOSED, on
+        review.version += 1
+        s.add(review)
+    case.status, case.closed_on, case.closed_reason = CaseStatus.CLOSED, on, reason
+    move_stage(s, case, Stage.CLOSED, actor, f"case closed: {why}", on, reason=reason, **detail)
 
 
 def child_of(s: Session, case: Case) -> Child:

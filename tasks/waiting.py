@@ -1,20 +1,43 @@
-"""Human steps: what a case waits on, the briefing on its form, and recording the caseworker's answer.
+"""How a case waits and wakes: the one protocol shared by the needs assessment and the annual review.
 
-A case waits on a condition of the store (an open step); the flow suspends until an event arrives, from the
-Prefect UI form or from `ehc` (which records it in the store first). Either way the store decides."""
+A case waits on a condition of the store (an open step). Its run suspends (`suspend_flow_run`) with the typed
+form of the act it waits for, keyed `<form>-<progress>` (the form's slug and a count of the case's recorded
+events), and holds no process. The act arrives from the Prefect UI form, which resumes the run with the answer,
+or from `ehc`, which records the same typed event in the store first and then wakes the run (`wake`) once the
+store no longer waits on what the run is suspended on. Either way the store decides: a resumed run reads it
+again, and a suspension whose key is unchanged hands back the form's answer for the run to record.
+"""
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, CacheKeyFnPolicy
-from prefect.input import RunInput
+import re
+import time
+from typing import ClassVar
+from uuid import UUID
 
-from models import assessment
+from prefect import get_client, get_run_logger, task
+from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, CacheKeyFnPolicy
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterTags
+from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.context import FlowRunContext
+from prefect.deployments import run_deployment
+from prefect.flow_runs import resume_flow_run, suspend_flow_run
+from prefect.input import RunInput
+from prefect.runtime import flow_run
+
+from models import waiting as store
+from models.casework import get_case
 from models.db import session
 from models.errors import InputError
+from models.notice import Notice
 from models.settings import today
+from notifications import compose
 
+NEEDS_ASSESSMENT = "needs-assessment"
+ANNUAL_REVIEW = "annual-review"
 UI_ACTOR = "caseworker (Prefect form)"
+BUSY = ("PENDING", "RUNNING")
 
 
 def _task_name(ctx, _inputs) -> str:
@@ -27,36 +50,88 @@ ONCE_PER_RUN = INPUTS + RUN_ID + CacheKeyFnPolicy(cache_key_fn=_task_name)
 
 
 class CaseEvent(RunInput):
-    """An event a caseworker records on a case; each subclass is one decision or happening, one form."""
+    """An act a caseworker records on a case: one decision or happening, one typed form. `waits_on` is the store
+    condition a run waiting for this act is suspended on (a step key; `advice` for every advice step;
+    `{cycle}` stands for the case's current review cycle); `flow` the flow whose run waits for it."""
 
     reference: str
+    flow: ClassVar[str] = NEEDS_ASSESSMENT
+    waits_on: ClassVar[str]
+    title: ClassVar[str]
+    regulation: ClassVar[str]
+    command: ClassVar[str]
 
-    def record(self, s, on_today, actor) -> None:
-        """Write the event to the store (each subclass names the change in `models.assessment`)."""
+    def record(self, s, on_today, actor) -> list[Notice]:
+        """Write the act to the store; returns the notices it implies (each subclass names its act in `models`)."""
         raise NotImplementedError
 
+    @classmethod
+    def slug(cls) -> str:
+        """The form's name as a pause key allows it: `DecisionToAssess` → `decision-to-assess`."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
 
-def still_waiting(reference: str, key: str) -> bool:
-    """Whether the case still waits on `key`, read by the flow itself (a resumed run mostly finds it done)."""
+
+def pause_key(form: type[CaseEvent], progress: int) -> str:
+    """`<form slug>-<progress>`: deterministic for a given state of the store."""
+    return f"{form.slug()}-{progress}"
+
+
+def paused_on(run: FlowRun) -> str | None:
+    """The slug of the form a suspended run waits for, read back from its pause key."""
+    key = run.state.state_details.pause_key if run.state and run.state.is_paused() else None
+    return key.rpartition("-")[0] if key else None
+
+
+def still_waiting(reference: str, form: type[CaseEvent]) -> bool:
+    """Whether the case still waits on the act, read by the flow itself (a resumed run mostly finds it done)."""
     with session() as s:
-        return assessment.waiting(s, reference, key).open
+        return store.waiting(s, reference, form.waits_on).open
 
 
 @task(name="waiting on", task_run_name="{reference} waiting on {key}", cache_policy=NO_CACHE)
-def waiting_on(reference: str, key: str) -> assessment.Waiting:
+def waiting_on(reference: str, key: str) -> store.Waiting:
     """What the run is about to wait on, and the dates at stake: the last task a waiting case shows. Read from
     the store; the store is the truth, not the run."""
     with session() as s:
-        return assessment.waiting(s, reference, key)
+        return store.waiting(s, reference, key)
 
 
-def briefing(reference: str, title: str, regulation: str, w: assessment.Waiting, command: str) -> str:
-    """The Markdown shown above the form: the case, the date at stake and the 20-week limit."""
-    due = f"**{w.due}** ({regulation})" if w.due else "not set"
-    return (f"### {reference}: {title}\n\n"
-            f"- Stage: `{w.stage}`\n- Due: {due}\n"
-            f"- 20-week limit for the final plan (reg 13(2)): **{w.final_due}**\n\n"
-            f"Record it here, or from a shell: `{command}`")
+def briefing(reference: str, form: type[CaseEvent], w: store.Waiting) -> str:
+    """The Markdown shown above the form: the case, the date at stake and the limit that matters most."""
+    due = f"**{w.due}** ({form.regulation})" if w.due else "not set"
+    limit = f"- {w.limit_label}: **{w.limit_due}**\n" if w.limit_due else ""
+    return (f"### {reference}: {form.title}\n\n- Stage: `{w.stage}`\n- Due: {due}\n{limit}\n"
+            f"Record it here, or from a shell: `{form.command.format(ref=reference)}`")
+
+
+def show_stage(reference: str, stage: str, *extra: str) -> None:
+    """Keep the run's tags on the case's stage (`case:REF`, `stage:advice`), so the UI filters by them."""
+    shown = [f"case:{reference}", f"stage:{stage}", *extra]
+    if sorted(flow_run.tags) != sorted(shown):
+        FlowRunContext.get().client.update_flow_run(flow_run.id, tags=shown)  # the run's own client
+
+
+def wait_for(reference: str, form: type[CaseEvent], *tags: str) -> None:
+    """Wait, holding nothing, until the store says the act is recorded. Each suspension is keyed by how far the
+    case has come, so a resumed run that finds the store moved on suspends afresh rather than reusing an
+    answer, and one that finds it unchanged takes the answer given on the form."""
+    while still_waiting(reference, form):
+        w = waiting_on(reference, form.waits_on)
+        if not w.open:  # the act arrived between the two reads
+            continue
+        show_stage(reference, w.stage, *tags)
+        given = suspend_flow_run(wait_for_input=form.with_initial_data(description=briefing(reference, form, w),
+                                                                       reference=reference),
+                                 key=pause_key(form, w.progress), timeout=None)
+        record_event(reference, given)
+
+
+def record(event: CaseEvent, actor: str) -> list[Notice]:
+    """Record an act and write its notices to the outbox, in one transaction: nothing half-written."""
+    with session() as s:
+        notices = event.record(s, today(), actor)
+        compose.write(s, notices)
+    return notices
 
 
 @task(name="record event", task_run_name="{reference} record {given.__class__.__name__}", cache_policy=ONCE_PER_RUN)
@@ -67,12 +142,63 @@ def record_event(reference: str, given: CaseEvent) -> bool:
         error = InputError("reference", f"the form is for {reference}")
     else:
         try:
-            with session() as s:
-                given.record(s, today(), UI_ACTOR)
+            record(given, UI_ACTOR)
             return True
         except InputError as exc:
             error = exc
     get_run_logger().warning("%s rejected: %s", given.__class__.__name__, error)
     with session() as s:
-        assessment.reject_input(s, assessment.get_case(s, reference), UI_ACTOR, given.__class__.__name__, error)
+        store.reject_input(s, get_case(s, reference), UI_ACTOR, given.__class__.__name__, error)
     return False
+
+
+# --- finding a case's run, starting it, waking it ---------------------------------------------------
+
+
+def case_run(reference: str, flow: str = NEEDS_ASSESSMENT) -> FlowRun | None:
+    """The case's newest run of `flow`, found by its `case:` tag."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[flow])),
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"case:{reference}"])),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=1)
+    return runs[0] if runs else None
+
+
+def start(reference: str, flow: str = NEEDS_ASSESSMENT, name: str | None = None, stage: str = "request",
+          **parameters) -> FlowRun:
+    """Start a run of the deployment `flow/flow` for the case, once: its idempotency key (flow and run name)
+    makes a second start return the first run."""
+    name = name or reference
+    return run_deployment(f"{flow}/{flow}", parameters={"reference": reference, **parameters}, flow_run_name=name,
+                          timeout=0, tags=[f"case:{reference}", f"stage:{stage}"], idempotency_key=f"{flow}:{name}")
+
+
+def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> FlowRun:
+    """Wait until the run is suspended or finished in a state other than `after` (a state id)."""
+    stop = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            run = client.read_flow_run(run_id)
+            state = run.state
+            if state.id != after and (state.is_paused() or state.is_final()):
+                return run
+            if time.monotonic() > stop:
+                raise TimeoutError(f"flow run {run.name} still {state.name} after {timeout}s")
+            time.sleep(0.2)
+
+
+def wake(event: CaseEvent, wait: float = 60) -> str:
+    """After `ehc` has recorded `event` in the store: resume the case's run if it is suspended on that kind of
+    act and the store no longer waits on it. Returns what happened, in a word."""
+    run = case_run(event.reference, event.flow)
+    if run is None:
+        return "no run"
+    if run.state.type.value in BUSY:  # it may have read the store just before the event was recorded
+        run = settle(run.id, timeout=wait)
+    if not run.state.is_paused():
+        return run.state.name.lower()
+    if paused_on(run) != event.slug() or still_waiting(event.reference, type(event)):
+        return "suspended"  # e.g. advice from one source while others are outstanding: nothing for the run yet
+    resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
+    return "resumed"

@@ -5,8 +5,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.cases  # noqa: F401  (registers the tables)
-import models.notices  # noqa: F401
-import models.reviews  # noqa: F401
+import models.escalation  # noqa: F401
+import models.outbox  # noqa: F401
+import models.review  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -1,0 +1,74 @@
+"""The outbox table and its named queries: every message is a row before it is an email."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.cases import Case, utcnow
+from models.vocabulary import OutboxStatus
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send. The unique `idempotency_key` (built by `notifications.compose.key`) makes a second
+    write of the same message a no-op, so retries and concurrent workers cannot double-send."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (sa.Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    step_id: int | None = Field(default=None, foreign_key="step.id")
+    kind: str  # the template: advice_request, reminder, due_today, overdue, escalation, dco_digest, ...
+    recipient_role: str
+    recipient_email: str
+    subject: str
+    body_text: str
+    body_html: str
+    on: dt.date  # the calendar day the message is for
+    status: str = OutboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    provider: str | None = None
+    provider_message_id: str | None = None
+    sent_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    last_error: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+def find(s: Session, idempotency_key: str) -> OutboxMessage | None:
+    return s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
+
+
+def existing_keys(s: Session, keys: list[str]) -> set[str]:
+    """Which of these outbox keys are written already (one query per thousand keys)."""
+    found: set[str] = set()
+    column = OutboxMessage.__table__.c.idempotency_key
+    for i in range(0, len(keys), 1000):
+        found.update(s.connection().execute(sa.select(column).where(column.in_(keys[i:i + 1000]))).scalars())
+    return found
+
+
+class FailedMessage(NamedTuple):
+    id: int
+    reference: str | None
+    kind: str
+    recipient_role: str
+    attempts: int
+    reason: str | None
+
+
+def failed_messages(s: Session) -> list[FailedMessage]:
+    """Messages the provider refused, by case reference and kind (never the address or the body)."""
+    query = (
+        select(OutboxMessage.id, Case.reference, OutboxMessage.kind, OutboxMessage.recipient_role,
+               OutboxMessage.attempts, OutboxMessage.last_error)
+        .join(Case, Case.id == OutboxMessage.case_id, isouter=True)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id)
+    )
+    return [FailedMessage(*row) for row in s.exec(query)]

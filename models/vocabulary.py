@@ -1,0 +1,255 @@
+"""The engine's one vocabulary: stages, statuses, step kinds, step keys, roles, queues and advice sources.
+
+Every layer names these through the enums and key builders below, never by hand-spelled strings. The values
+are what the store holds (a `StrEnum` compares equal to its value), so a name changes here or nowhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseKind(StrEnum):
+    NEEDS_ASSESSMENT = "needs_assessment"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"  # a request or assessment in progress
+    PLAN_IN_FORCE = "plan_in_force"
+    CLOSED = "closed"
+
+
+class Stage(StrEnum):
+    """Where a case stands (its `stage`; the `stage:` tag of its run)."""
+
+    REQUEST = "request"
+    DECISION_TO_ASSESS = "decision_to_assess"
+    ADVICE = "advice"
+    COPRODUCTION = "coproduction"
+    DRAFT_PLAN = "draft_plan"
+    REPRESENTATIONS = "representations"
+    FINAL_PLAN = "final_plan"
+    PLAN_IN_FORCE = "plan_in_force"
+    REVIEW = "review"
+    CEASING = "ceasing"
+    TRANSFERRING_OUT = "transferring_out"
+    CLOSED = "closed"
+
+
+ASSESSMENT_STAGES = (Stage.REQUEST, Stage.DECISION_TO_ASSESS, Stage.ADVICE, Stage.COPRODUCTION, Stage.DRAFT_PLAN,
+                     Stage.REPRESENTATIONS)  # in order; any other stage is past the needs assessment
+
+
+class ClosedReason(StrEnum):
+    NOT_TO_ASSESS = "not_to_assess"  # reg 5(1)
+    NOT_TO_ISSUE = "not_to_issue"  # reg 10(1)
+    WITHDRAWN = "withdrawn"
+    PLAN_CEASED = "plan ceased"  # CFA s45
+    TRANSFERRED = "transferred"  # reg 15: the plan is the new council's
+
+
+class Requester(StrEnum):
+    PARENT = "parent"
+    YOUNG_PERSON = "young-person"
+    SETTING = "setting"
+    OTHER = "other"
+
+
+class StepStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class StepKind(StrEnum):
+    DECISION_TO_ASSESS = "decision_to_assess"
+    ADVICE = "advice"
+    COPRODUCTION_MEETING = "coproduction_meeting"
+    DECISION_TO_ISSUE = "decision_to_issue"
+    DRAFT_PLAN = "draft_plan"
+    DRAFT_REPRESENTATIONS = "draft_representations"
+    SETTING_CONSULTATION = "setting_consultation"
+    FINAL_PLAN = "final_plan"
+    ANNUAL_REVIEW = "annual_review"
+    REVIEW_MEETING = "review_meeting"
+    REVIEW_INVITATIONS = "review_invitations"
+    REVIEW_ADVICE_CIRCULATED = "review_advice_circulated"
+    REVIEW_ADVICE = "review_advice"
+    REVIEW_REPORT = "review_report"
+    REVIEW_DECISION = "review_decision"
+    AMENDED_PLAN = "amended_plan"
+    PHASE_TRANSFER = "phase_transfer"
+    CEASE = "cease"
+    TRANSFER_OUT = "transfer_out"
+
+
+class StepKey(StrEnum):
+    """The fixed step keys of a case; the keys that carry a source or a cycle are built by the functions below."""
+
+    ASSESS_DECISION = "assess.decision"
+    PLAN_FINAL = "plan.final"
+    COPRODUCTION_MEETING = "coproduction.meeting"
+    PLAN_DECISION = "plan.decision"
+    PLAN_DRAFT = "plan.draft"
+    DRAFT_REPRESENTATIONS = "plan.draft_representations"
+    PLAN_CEASE = "plan.cease"
+    TRANSFER_SEND_PLAN = "transfer.send_plan"
+
+
+class ReviewPart(StrEnum):
+    """What a step of a review cycle is (`review:<cycle>:<part>`)."""
+
+    MEETING = "meeting"
+    INVITATIONS = "invitations"
+    ADVICE_CIRCULATED = "advice_circulated"
+    REPORT = "report"
+    DECISION = "decision"
+    AMENDED_FINAL = "amended_final"
+    PHASE_TRANSFER = "phase_transfer"
+
+
+ADVICE_PREFIX = "advice:"
+ANNUAL_REVIEW_PREFIX = "review.annual:"
+REVIEW_PREFIX = "review:"
+SETTING_CONSULTATION_PREFIX = "plan.setting_consultation:"
+
+
+def advice_key(source: str) -> str:
+    """`advice:<source>`: the request for one source's advice (reg 6(1))."""
+    return f"{ADVICE_PREFIX}{AdviceSource(source)}"
+
+
+def setting_consultation_key(n: int = 1) -> str:
+    return f"{SETTING_CONSULTATION_PREFIX}{n}"
+
+
+def annual_review_key(cycle: int) -> str:
+    """`review.annual:<cycle>`: the 12-month period of a review cycle (CFA s44(1))."""
+    return f"{ANNUAL_REVIEW_PREFIX}{cycle}"
+
+
+def annual_review_cycle(key: str) -> int:
+    if not key.startswith(ANNUAL_REVIEW_PREFIX):
+        raise ValueError(f"{key!r} is not an annual review key")
+    return int(key.removeprefix(ANNUAL_REVIEW_PREFIX))
+
+
+def review_key(cycle: int, part: str) -> str:
+    """`review:<cycle>:<part>`, or `review:<cycle>:advice:<source>` for a piece of review advice."""
+    return f"{REVIEW_PREFIX}{cycle}:{part}"
+
+
+def review_advice_key(cycle: int, source: str) -> str:
+    return review_key(cycle, advice_key(source))
+
+
+class Role(StrEnum):
+    """Who must act on a step, or who a message goes to."""
+
+    LA = "la"  # the council's own steps, chased with the SEN caseworkers
+    FAMILY = "family"  # the parent, or the young person
+    SEN_CASEWORKER = "sen_caseworker"
+    SEN_TEAM_MANAGER = "sen_team_manager"
+    SENCO = "senco"
+    DCO = "dco"
+    SOCIAL_CARE = "social_care"
+    SOCIAL_CARE_MANAGER = "social_care_manager"
+    EDUCATIONAL_PSYCHOLOGIST = "educational_psychologist"
+    PRINCIPAL_EP = "principal_ep"
+    HI_TEACHER = "hi_teacher"
+    VI_TEACHER = "vi_teacher"
+    CAREERS_ADVISER = "careers_adviser"
+    ADULT_SOCIAL_CARE = "adult_social_care"
+    NEW_COUNCIL = "new_council"
+
+
+class Queue(StrEnum):
+    """The escalation queues."""
+
+    DCO = "dco"
+    SOCIAL_CARE_MANAGER = "social_care_manager"
+    PRINCIPAL_EP = "principal_ep"
+    SEN_TEAM_MANAGER = "sen_team_manager"
+
+
+class AdviceSource(StrEnum):
+    """The advice a needs assessment seeks (reg 6(1)(a)-(h)) and a review from Year 9 may flag (reg 21(6))."""
+
+    PARENT = "parent"
+    EDUCATION = "education"
+    HEALTH = "health"
+    SOCIAL_CARE = "social_care"
+    EP = "ep"
+    HI = "hi"
+    VI = "vi"
+    PFA = "pfa"
+    ADULT_SOCIAL_CARE = "adult_social_care"
+
+
+REQUIRED_SOURCES = (AdviceSource.PARENT, AdviceSource.EDUCATION, AdviceSource.HEALTH, AdviceSource.SOCIAL_CARE,
+                    AdviceSource.EP)  # reg 6(1)(a)-(e)
+CASE_FLAGS = (AdviceSource.HI, AdviceSource.VI, AdviceSource.PFA, AdviceSource.ADULT_SOCIAL_CARE)  # advice a case
+# may ask for beyond the usual: reg 6(1)(f) sensory; preparation for adulthood (careers) and adult social care
+PFA_SOURCES = (AdviceSource.ADULT_SOCIAL_CARE, AdviceSource.PFA)  # sought for a review from Year 9 (reg 21(6))
+
+ADVICE_ROLES = {  # advice source → the role asked for it
+    AdviceSource.PARENT: Role.FAMILY,
+    AdviceSource.EDUCATION: Role.SENCO,
+    AdviceSource.HEALTH: Role.DCO,
+    AdviceSource.SOCIAL_CARE: Role.SOCIAL_CARE,
+    AdviceSource.EP: Role.EDUCATIONAL_PSYCHOLOGIST,
+    AdviceSource.HI: Role.HI_TEACHER,
+    AdviceSource.VI: Role.VI_TEACHER,
+    AdviceSource.PFA: Role.CAREERS_ADVISER,
+    AdviceSource.ADULT_SOCIAL_CARE: Role.ADULT_SOCIAL_CARE,
+}
+
+ADVICE_LABELS = {  # one label per source: "<label> advice"
+    AdviceSource.PARENT: "parent's or young person's",
+    AdviceSource.EDUCATION: "educational",
+    AdviceSource.HEALTH: "health",
+    AdviceSource.SOCIAL_CARE: "social care",
+    AdviceSource.EP: "educational psychology",
+    AdviceSource.HI: "hearing impairment",
+    AdviceSource.VI: "vision impairment",
+    AdviceSource.PFA: "careers (preparation for adulthood)",
+    AdviceSource.ADULT_SOCIAL_CARE: "adult social care",
+}
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    COMPLETE = "complete"
+
+
+class ReviewStage(StrEnum):
+    OPENED = "opened"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MEETING_HELD = "meeting_held"
+    AMENDMENT_PROPOSED = "amendment_proposed"
+    COMPLETE = "complete"
+    CLOSED = "closed"  # ended with its case (ceased, transferred)
+
+
+class ReviewDecision(StrEnum):
+    """The council's decision after a review meeting (reg 20(10))."""
+
+    MAINTAIN = "maintain"
+    AMEND = "amend"
+    CEASE = "cease"
+
+
+class PhaseTransfer(StrEnum):
+    """A transfer between phases (reg 18): `review.phase_transfer` with transfer=other|post16, or
+    `review.post16_transfer` for a post-16 move at another time."""
+
+    OTHER = "other"
+    POST16 = "post16"
+    POST16_MOVE = "post16_move"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"

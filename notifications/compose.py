@@ -1,0 +1,200 @@
+"""From notices to outbox rows: the one place that words a notice, finds its recipients' addresses and keys it.
+
+Acts and the deadline watch return `models.notice.Notice` values; `write` turns them into rows of the outbox in
+the caller's transaction, so an act and its messages commit together or not at all. Every idempotency key
+format is built here (`key`): writing the same notice twice, from a retried task, a resumed run or two workers
+at once, is a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from models import statutory
+from models.cases import Case, Child, Contact, Step
+from models.contacts import contact_for, family_email
+from models.errors import InputError
+from models.notice import Notice, NoticeKind, Recipient
+from models.outbox import OutboxMessage, existing_keys
+from models.settings import Settings, settings
+from models.vocabulary import ADVICE_LABELS, Role
+from notifications.outbox import enqueue
+
+PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
+
+TEMPLATES = {  # notice kind → template, where they differ
+    NoticeKind.REFUSAL_TO_ASSESS: "family_notice",
+    NoticeKind.REFUSAL_TO_ISSUE: "family_notice",
+    NoticeKind.DRAFT_PLAN: "family_notice",
+    NoticeKind.FINAL_PLAN: "family_notice",
+    NoticeKind.STILL_OVERDUE: "overdue",
+}
+FAMILY_ACTIONS = {
+    NoticeKind.REFUSAL_TO_ASSESS: "decision not to carry out an EHC needs assessment (reg 5(3))",
+    NoticeKind.REFUSAL_TO_ISSUE: "decision not to issue an EHC plan (reg 10(1))",
+    NoticeKind.DRAFT_PLAN: "draft EHC plan issued (reg 13(1))",
+    NoticeKind.FINAL_PLAN: "final EHC plan issued (reg 13(2))",
+}
+ACTIONS = {  # a step's rule → what the chase asks for, and the law it cites
+    "assess.decision": ("decision whether to assess", "SEND Regulations 2014, reg 5(1)"),
+    "advice.provide": ("advice", "SEND Regulations 2014, reg 8(1)"),
+    "plan.not_to_issue": ("notice of a decision not to issue a plan", "SEND Regulations 2014, reg 10(1)"),
+    "plan.draft_latest": ("draft EHC plan", "SEND Regulations 2014, reg 13(1)-(2)"),
+    "plan.final": ("final EHC plan", "SEND Regulations 2014, reg 13(2)"),
+    "plan.setting_consultation": ("reply to the consultation on naming a setting", "CFA 2014, s39"),
+    "review.annual": ("annual review of the EHC plan", "CFA 2014, s44(1)"),
+    "review.meeting_latest": ("annual review meeting", "SEND Code of Practice 9.169"),
+    "review.invitations": ("invitations to the review meeting", "SEND Regulations 2014, reg 20(3)"),
+    "review.advice_circulated": ("advice circulated before the review meeting", "SEND Regulations 2014, reg 20(4)"),
+    "review.report": ("review report", "SEND Regulations 2014, reg 20(7)"),
+    "review.decision": ("review decision", "SEND Regulations 2014, reg 20(10)"),
+    "review.phase_transfer": ("phase transfer review and amended plan", "SEND Regulations 2014, reg 18"),
+    "amend.final": ("amended final EHC plan", "SEND Regulations 2014, reg 22(3)"),
+    "reassess.decision": ("decision whether to re-assess", "SEND Regulations 2014, reg 25(1)"),
+    "reassess.final": ("final plan after re-assessment", "SEND Regulations 2014, reg 27(2)"),
+}
+CHASES = (NoticeKind.REMINDER, NoticeKind.DUE_TODAY, NoticeKind.OVERDUE, NoticeKind.STILL_OVERDUE)
+
+
+def key(notice: Notice, recipient: Recipient | None = None) -> str:
+    """The outbox key of a notice (to one of its recipients, where it has several)."""
+    kind = notice.kind
+    if kind in (NoticeKind.ADVICE_REQUEST, NoticeKind.REVIEW_ADVICE_REQUEST):
+        base = f"advice_request:step:{notice.step_id}"
+    elif kind == NoticeKind.SETTING_CONSULTATION:
+        base = f"setting_consultation:step:{notice.step_id}"
+    elif kind in CHASES:
+        base = f"{kind}:step:{notice.step_id}:{notice.occasion}"  # occasion: the day the tier fell due
+    elif kind == NoticeKind.ESCALATION:
+        base = f"escalation:step:{notice.step_id}:{notice.occasion}"  # occasion: the escalation's tier
+    elif kind == NoticeKind.DCO_DIGEST:
+        base = f"dco_digest:day:{notice.on.isoformat()}"
+    elif kind == NoticeKind.REVIEW_LIST:
+        base = f"review_list:{notice.occasion}"  # occasion: term and setting
+    elif kind == NoticeKind.REVIEW_DECISION:
+        base = f"notice:review_decision.{notice.occasion}:case:{notice.case_id}"  # occasion: the cycle
+    else:
+        base = f"notice:{kind}:case:{notice.case_id}"
+    if recipient is None or len(notice.recipients) == 1:
+        return base
+    return f"{base}:to:{recipient.role}:{recipient.contact_id or recipient.email or ''}"
+
+
+def _long_date(d: dt.date) -> str:
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+class _Addresses:
+    """Contacts by role, looked up once per `write`; the council's own steps go to the SEN caseworkers."""
+
+    def __init__(self, s: Session) -> None:
+        self.s, self.cache = s, {}
+
+    def role_for(self, role: str) -> str:
+        """The role a message goes to: the council's own steps, and roles with no contact, go to the SEN team."""
+        if role == Role.LA:
+            return Role.SEN_CASEWORKER
+        try:
+            self.email(role)
+        except InputError:
+            return Role.SEN_CASEWORKER
+        return role
+
+    def email(self, role: str) -> str:
+        if role not in self.cache:
+            self.cache[role] = contact_for(self.s, role).email
+        return self.cache[role]
+
+    def address(self, recipient: Recipient, case: Case | None) -> tuple[str, str]:
+        """(role, address) for a recipient: an address given with the act, the named contact, the family's, or
+        the directory's entry for the role."""
+        if recipient.email:
+            return recipient.role, recipient.email
+        if recipient.role == Role.FAMILY:
+            return Role.FAMILY, family_email(self.s, case)
+        role = self.role_for(recipient.role)
+        if recipient.contact_id is not None and role == recipient.role:
+            cached = f"contact:{recipient.contact_id}"
+            if cached not in self.cache:
+                self.cache[cached] = self.s.get(Contact, recipient.contact_id).email
+            return role, self.cache[cached]
+        return role, self.email(role)
+
+
+def _about_child(s: Session, case: Case | None, allowed: str) -> dict:
+    """What a professional's message may say about the child: nothing unless the council's setting allows it."""
+    if allowed == "none" or case is None:
+        return {"child_name": None, "child_dob": None}
+    child = s.get(Child, case.child_id)
+    dob = _long_date(child.date_of_birth) if allowed == "name_and_dob" else None
+    return {"child_name": child.name, "child_dob": dob}
+
+
+def _chase_wording(step: Step, on: dt.date, level: int) -> dict:
+    rule = statutory.RULES.get(step.rule_id or "")
+    fallback = (rule.summary, rule.source) if rule else (step.key.replace(".", " ").replace("_", " "), None)
+    action, regulation = ACTIONS.get(step.rule_id or "", fallback)
+    source_label = ADVICE_LABELS.get(step.source, step.source) if step.source else None
+    if step.rule_id == "advice.provide" and source_label:
+        action = f"{source_label} advice"
+    return {"action": action, "regulation": regulation, "source_label": source_label, "due": _long_date(step.due_on),
+            "tier": level, "days_overdue": (on - step.due_on).days, "days_left": (step.due_on - on).days,
+            "organisation": step.organisation}
+
+
+def wording(s: Session, config: Settings, notice: Notice, case: Case | None, step: Step | None) -> dict:
+    """The template context of a notice: the council, what it is about, and the facts its act gave."""
+    context = {"council": config.council_name, **notice.facts}
+    if notice.kind in FAMILY_ACTIONS:
+        context = {"action": FAMILY_ACTIONS[notice.kind], "due": None, "lines": [], "mediation_by": None,
+                   "appeal_by": None, **context}
+    elif notice.kind in CHASES or notice.kind == NoticeKind.ESCALATION:
+        context = {**_chase_wording(step, notice.on, int(notice.facts.get("tier", 0))), **context}
+    elif notice.kind == NoticeKind.DCO_DIGEST:
+        items = [{**i, "due": _long_date(i["due_on"]), "opened": _long_date(i["opened_on"]),
+                  "acknowledged": i["acknowledged_by"] is not None} for i in notice.facts["items"]]
+        context = {**context, "action": "overdue health advice", "due": _long_date(notice.on), "items": items}
+    elif notice.kind in (NoticeKind.ADVICE_REQUEST, NoticeKind.REVIEW_ADVICE_REQUEST):
+        context = {"source_label": ADVICE_LABELS[step.source], "due": step.due_on, **context}
+    if any(r.role != Role.FAMILY for r in notice.recipients):
+        context = {**_about_child(s, case, config.personal_data_in_messages), **context}
+    return context
+
+
+def check_personal_data(config: Settings) -> None:
+    if config.personal_data_in_messages not in PERSONAL_DATA:
+        raise InputError("EHC_PERSONAL_DATA_IN_MESSAGES", f"must be one of {', '.join(PERSONAL_DATA)}")
+
+
+def write(s: Session, notices: Iterable[Notice]) -> list[OutboxMessage]:
+    """Write each notice's outbox rows in the caller's transaction; returns the rows this call wrote (a row whose
+    key is already in the outbox, written by an earlier or a concurrent run, is not written again)."""
+    notices = list(notices)
+    if not notices:
+        return []
+    config = settings()  # read once: building the settings costs milliseconds
+    check_personal_data(config)
+    keyed = [(n, r, key(n, r)) for n in notices for r in n.recipients]
+    written = existing_keys(s, [k for _, _, k in keyed])
+    wanted = [(n, r, k) for n, r, k in keyed if k not in written]
+    cases = _by_id(s, Case, {n.case_id for n, _, _ in wanted if n.case_id})
+    steps = _by_id(s, Step, {n.step_id for n, _, _ in wanted if n.step_id})
+    addresses, rows, contexts = _Addresses(s), [], {}
+    for notice, recipient, k in wanted:
+        case, step = cases.get(notice.case_id), steps.get(notice.step_id)
+        if id(notice) not in contexts:
+            contexts[id(notice)] = wording(s, config, notice, case, step)
+        role, email = addresses.address(recipient, case)
+        rows.append(enqueue(s, idempotency_key=k, kind=TEMPLATES.get(notice.kind, str(notice.kind)),
+                            recipient_role=role, recipient_email=email, on=notice.on, context=contexts[id(notice)],
+                            case=case, step=step))
+    return rows
+
+
+def _by_id(s: Session, table, ids: set[int]) -> dict:
+    if not ids:
+        return {}
+    return {row.id: row for row in s.exec(select(table).where(col(table.id).in_(ids)))}
