@@ -114,7 +114,7 @@ def timed(run_id: UUID) -> Timed:
 
 def bare_run(counts: list[int], shown: bool = False) -> Timed:
     """Run `bare` through the runner, resuming each suspension as soon as it is reached."""
-    from deployments.needs_assessment import settle
+    from tasks.waiting import settle
 
     run = run_deployment("bare/bare", parameters={"counts": counts, "shown": shown}, timeout=0)
     state_id = None
@@ -131,11 +131,13 @@ def bare_run(counts: list[int], shown: bool = False) -> Timed:
 
 def case_run_once(repeat: int) -> Timed:
     """The demo's on-time case, request to final plan, in a store of its own."""
-    from cli.demo import ON_TIME, cli_runner, drive
-    from deployments.needs_assessment import case_run
+    from cli.demo import cli_runner
+    from cli.main import app
+    from deployments.demo import drive, load
+    from tasks.waiting import case_run
 
-    script = dataclasses.replace(ON_TIME, child_name=f"Bench Case-{repeat}")
-    ref = drive((script,), cli_runner())[script.story]
+    script = dataclasses.replace(load()["on_time"], child_name=f"Bench Case-{repeat}")
+    ref = drive((script,), cli_runner(app))[script.story]
     run = case_run(ref)
     if not run.state.is_completed():
         raise RuntimeError(f"{ref} ended {run.state.name}")

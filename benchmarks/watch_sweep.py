@@ -24,12 +24,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from models import db, statutory
+from models import db, deadline_watch, statutory
 from models.cases import Case, Child, Step
 from models.db import session
-from models.watch import last_sweep, record_sweep
-from tasks import watch
-from tasks.watch import DEFAULT_REMINDER_DAYS, KIND_REMINDER_DAYS, run_watch
+from models.deadline_watch import last_sweep, record_sweep
+from tasks.watch import run_watch
 
 ON = statutory.parse_date("2026-03-02", "on")  # a Monday
 SIZES = (25_000, 50_000, 100_000)
@@ -97,8 +96,7 @@ def add_cases(url: str, plans: int, assessments: int, first: int, rng: random.Ra
 
 
 def horizon():
-    longest = max(max(days) for days in (DEFAULT_REMINDER_DAYS, *KIND_REMINDER_DAYS.values()))
-    return statutory.within_days(ON, longest)
+    return statutory.within_days(ON, deadline_watch.horizon(deadline_watch.reminder_days_by_kind()))
 
 
 def baseline(url: str) -> tuple[float, int]:
@@ -121,7 +119,7 @@ def sweep(url: str) -> tuple[float, int, int]:
     for _ in range(REPEATS):
         with session(url) as s:
             began = time.perf_counter()
-            rows, chases = watch.sweep(s, ON, last_sweep(s, ON))
+            rows, chases = deadline_watch.sweep(s, ON, last_sweep(s, ON))
             times.append(time.perf_counter() - began)
     return statistics.median(times), rows, len(chases)
 

@@ -1,4 +1,5 @@
-"""`ehc case open|show`: registering a request and reading a case from the store."""
+"""`ehc case open|show`: registering a request and reading a case from the store (the `case` group is built in
+`cli.main`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from cli.common import date_arg, input_errors, print_json
 from models import casework
 from models.db import session
 from models.settings import settings, today
+from models.vocabulary import CASE_FLAGS
 
-app = typer.Typer(help="Open and read EHC cases.", no_args_is_help=True)
+FLAG_HELP = f"advice the case needs beyond the usual: {' | '.join(CASE_FLAGS)}"
 
 
-@app.command("open")
 @input_errors
 def open_(
     child_name: str = typer.Option(..., "--child-name"),
     dob: str = typer.Option(..., "--dob", help="YYYY-MM-DD"),
     requested_on: str = typer.Option(..., "--requested-on", help="YYYY-MM-DD: the day the LA received the request"),
     requester: str = typer.Option(..., "--requester", help="parent | young-person | setting | other"),
-    flag: list[str] = typer.Option([], "--flag", help="advice the case needs beyond the usual: hi, vi, pfa, ..."),
+    flag: list[str] = typer.Option([], "--flag", help=FLAG_HELP),
 ) -> None:
     """Register a request for an EHC needs assessment; prints the new case reference."""
     born = date_arg(dob, "--dob")
@@ -31,7 +32,6 @@ def open_(
     typer.echo(reference)
 
 
-@app.command("show")
 @input_errors
 def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = typer.Option(False, "--json")) -> None:
     """Print a case, its steps and their deadlines."""

@@ -1,9 +1,9 @@
-"""`ehc demo`: scripted cases driven through the real needs-assessment flow, with an injected clock.
+"""`ehc demo`: the scripted cases of `deployments/demo/cases.toml` driven through the real needs-assessment
+flow, with an injected clock.
 
 It starts its own Prefect server (its database kept in the demo folder) and a runner serving the deployment,
-opens the cases, then walks a calendar day by day: on each day that has events it sets `EHC_TODAY`, gives the
-events through the same `ehc` commands a caseworker uses, and waits until every case's run has caught up.
-Weeks pass in seconds because nothing sleeps until a date: a waiting case is a suspended run."""
+then hands the driver (`deployments.demo.drive`) a runner of the `ehc` command line, and prints each case's
+timeline against its statutory dates."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -27,85 +26,7 @@ DEMO_FILES = {"ehc.db", "prefect.db", "prefect-server.log", "outbox-mail", "ehc.
               "prefect.db-shm", "prefect.db-journal"}  # what a demo writes in its folder, removed by the next
 PERSONAL = {"--child-name", "--dob"}  # options whose values stay out of error messages
 WIDE = 120  # the timeline's columns, when the output is not a wide terminal
-Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails
-
-
-@dataclass(frozen=True)
-class Script:
-    """A case and what happens to it, day by day. Event arguments use `{ref}` for the case reference."""
-
-    story: str
-    child_name: str
-    dob: str
-    requested_on: str
-    events: dict[str, list[list[str]]] = field(default_factory=dict)
-    flags: tuple[str, ...] = ()
-
-
-def _advice(on: str, sources=("parent", "education", "health", "social_care", "ep")) -> list[list[str]]:
-    return [["advice", "received", "{ref}", "--source", src, "--on", on] for src in sources]
-
-
-def _meeting(on: str) -> list[str]:
-    return ["meeting", "held", "{ref}", "--on", on, "--attended", "parent", "--attended", "senco",
-            "--attended", "educational_psychologist", "--child-views"]
-
-
-ON_TIME = Script("on time: final plan in week 19", "Amara Okonjo-Demo", "2015-03-14", "2026-01-05", {
-    "2026-02-09": [["case", "decide", "{ref}", "--assess", "yes", "--on", "2026-02-09"]],
-    "2026-03-16": _advice("2026-03-16"),
-    "2026-03-30": [_meeting("2026-03-30")],
-    "2026-04-06": [["plan", "decide", "{ref}", "--issue", "yes", "--on", "2026-04-06"]],
-    "2026-04-13": [["draft", "issued", "{ref}", "--on", "2026-04-13", "--setting", "Oakfield Primary"]],
-    "2026-04-20": [["setting", "replied", "{ref}", "--on", "2026-04-20"]],
-    "2026-05-15": [["final", "issued", "{ref}", "--on", "2026-05-15"]],
-})
-LATE_HEALTH = Script("health advice late", "Benedikt Lowry-Demo", "2016-07-02", "2026-01-05", {
-    "2026-02-09": [["case", "decide", "{ref}", "--assess", "yes", "--on", "2026-02-09"]],
-    "2026-03-16": _advice("2026-03-16", ("parent", "education", "social_care", "ep")),
-    "2026-04-13": _advice("2026-04-13", ("health",)),
-    "2026-04-20": [_meeting("2026-04-20")],
-    "2026-04-27": [["plan", "decide", "{ref}", "--issue", "yes", "--on", "2026-04-27"]],
-    "2026-05-04": [["draft", "issued", "{ref}", "--on", "2026-05-04"]],
-    "2026-05-22": [["final", "issued", "{ref}", "--on", "2026-05-22"]],
-})
-REFUSED = Script("refused to assess", "Cerys Pennant-Demo", "2017-11-20", "2026-01-05", {
-    "2026-02-09": [["case", "decide", "{ref}", "--assess", "no", "--on", "2026-02-09"]],
-})
-ABSENCE = Script("family away: 20-week limit set aside", "Dawit Haile-Demo", "2012-05-30", "2026-01-05", {
-    "2026-02-09": [["case", "decide", "{ref}", "--assess", "yes", "--on", "2026-02-09"]],
-    "2026-02-16": [["exception", "add", "{ref}", "absence", "2026-02-16", "2026-03-29",
-                    "--note", "family away from the area (evidence on file)"]],
-    "2026-04-13": _advice("2026-04-13", ("parent", "education", "health", "social_care", "ep", "pfa")),
-    "2026-04-20": [_meeting("2026-04-20")],
-    "2026-04-27": [["plan", "decide", "{ref}", "--issue", "yes", "--on", "2026-04-27"]],
-    "2026-06-01": [["draft", "issued", "{ref}", "--on", "2026-06-01"]],
-    "2026-06-22": [["final", "issued", "{ref}", "--on", "2026-06-22"]],
-})
-DEMO_SCRIPTS = (ON_TIME, LATE_HEALTH, REFUSED, ABSENCE)
-
-
-def drive(scripts: tuple[Script, ...], ehc: Ehc, say: Callable[[str], None] = lambda _: None) -> dict[str, str]:
-    """Open each case, start its run, then give every scripted event on its day; returns story → reference.
-    Between days it waits until every run has caught up with the store, so each day starts from rest."""
-    from deployments.needs_assessment import settle_cases
-
-    refs: dict[str, str] = {}
-    days = sorted({sc.requested_on for sc in scripts} | {d for sc in scripts for d in sc.events})
-    for day in days:
-        os.environ["EHC_TODAY"] = day
-        for sc in scripts:
-            if sc.requested_on == day:
-                flags = [a for f in sc.flags for a in ("--flag", f)]
-                refs[sc.story] = ehc(["case", "open", "--child-name", sc.child_name, "--dob", sc.dob,
-                                      "--requested-on", sc.requested_on, "--requester", "parent", *flags]).strip()
-                ehc(["case", "start", refs[sc.story]])
-                say(f"{day}  {refs[sc.story]} request received ({sc.story})")
-            for args in sc.events.get(day, []):
-                line = ehc([a.format(ref=refs[sc.story]) for a in args]).strip()
-                say(f"{day}  {line}")
-        settle_cases(list(refs.values()))
-    return refs
+Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails (as the driver)
 
 
 def print_timeline(reference: str, story: str) -> None:
@@ -132,11 +53,9 @@ def print_timeline(reference: str, story: str) -> None:
         out.print(f"  exception {e['kind']} {e['from']} … {e['to']}: {e['regulation']}", highlight=False)
 
 
-def cli_runner() -> Ehc:
-    """Run `ehc` commands in this process (each as a caseworker would type it)."""
+def cli_runner(app: typer.Typer) -> Ehc:
+    """Run `ehc` commands of `app` in this process (each as a caseworker would type it)."""
     from typer.testing import CliRunner
-
-    from cli.main import app
 
     runner = CliRunner()
 
@@ -150,9 +69,20 @@ def cli_runner() -> Ehc:
     return ehc
 
 
-@input_errors
-def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the demo keeps its stores")) -> None:
-    """Four scripted cases through the real needs-assessment flow, weeks passing in seconds."""
+def demo_command(whole_app: Callable[[], typer.Typer]) -> Callable:
+    """The `ehc demo` command, driving the cases through `whole_app()` (the command line it belongs to)."""
+
+    @input_errors
+    def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the demo keeps its stores")) -> None:
+        """Four scripted cases through the real needs-assessment flow, weeks passing in seconds."""
+        run_demo(folder, cli_runner(whole_app()))
+
+    return demo
+
+
+def run_demo(folder: Path, ehc: Ehc) -> None:
+    """Own Prefect server and runner, the scripted cases driven, their timelines printed, the UI command."""
+    from deployments.demo import drive, load
     from deployments.needs_assessment import serving
     from deployments.server import prefect_server
 
@@ -170,7 +100,7 @@ def demo(folder: Path = typer.Option(Path(".ehc-demo"), "--dir", help="where the
     server = prefect_server(f"sqlite+aiosqlite:///{folder / 'prefect.db'}", folder / "prefect-server.log")
     with server as api, serving():
         console.print(f"Prefect server {api}; runner serving the needs-assessment deployment")
-        refs = drive(DEMO_SCRIPTS, cli_runner(), say=lambda line: console.print(line, highlight=False))
+        refs = drive(tuple(load().values()), ehc, say=lambda line: console.print(line, highlight=False))
     os.environ.pop("EHC_TODAY", None)
     for story, ref in refs.items():
         print_timeline(ref, story)

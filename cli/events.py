@@ -1,6 +1,6 @@
-"""`ehc` commands for the events of a needs assessment: each records the event in the store (the truth), then
-resumes the case's suspended flow run so it carries on. A Prefect server that is down loses nothing: the run
-reads the store when it next runs."""
+"""`ehc` commands for the acts of a needs assessment: each records the typed event in the store (the truth) with
+its notices, then wakes the case's suspended flow run so it carries on (`tasks.waiting`). A Prefect server that
+is down loses nothing: the run reads the store when it next runs. The groups are put together in `cli.main`."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import httpx
 import typer
 from prefect.exceptions import PrefectException
 
-from cli import cases
 from cli.common import date_arg, err_console, input_errors
 from models import casework, statutory
-from models.contacts import ADVICE_ROLES
 from models.db import session
 from models.errors import InputError
-from models.settings import settings, today
+from models.settings import settings
+from models.vocabulary import ADVICE_ROLES
+from tasks import waiting
 from tasks.advice import AdviceReceived
 from tasks.coproduction import DecisionToIssue, MeetingHeld
 from tasks.plan import DraftIssued, FinalIssued, SettingReplied
 from tasks.request import DecisionToAssess
-from tasks.waiting import CaseEvent
 
 REF = typer.Argument(..., metavar="REF", help="the case reference, EHC-YYYY-NNNNN")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD: the day it happened")
@@ -27,7 +26,6 @@ YES_NO = {"yes": True, "no": False}
 
 advice_app = typer.Typer(help="Advice for the assessment (reg 6-8).", no_args_is_help=True)
 meeting_app = typer.Typer(help="The co-production meeting.", no_args_is_help=True)
-plan_app = typer.Typer(help="The decision whether to issue a plan (reg 10).", no_args_is_help=True)
 draft_app = typer.Typer(help="The draft plan (reg 11-13).", no_args_is_help=True)
 setting_app = typer.Typer(help="Consulting the school or college (CFA s39).", no_args_is_help=True)
 final_app = typer.Typer(help="The final plan (reg 13(2)).", no_args_is_help=True)
@@ -40,14 +38,11 @@ def yes_no(value: str, field_name: str) -> bool:
     return YES_NO[value]
 
 
-def record(event: CaseEvent, what: str) -> None:
-    """Write the event to the store, then wake the case's run; prints one line."""
-    from deployments.needs_assessment import wake
-
-    with session() as s:
-        event.record(s, today(), settings().actor)
+def record(event: waiting.CaseEvent, what: str) -> None:
+    """Record the event and its notices in the store, then wake the case's run; prints one line."""
+    waiting.record(event, settings().actor)
     try:
-        outcome = wake(event)
+        outcome = waiting.wake(event)
     except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
         outcome = "not reached"
         err_console.print(f"warning: the Prefect run of {event.reference} was not resumed ({type(exc).__name__}); "
@@ -65,16 +60,10 @@ def decide(reference: str = REF, assess: str = typer.Option(..., "--assess", hel
 @input_errors
 def start_run(reference: str = REF) -> None:
     """Start the case's needs-assessment flow run (once; a second start shows the first)."""
-    from deployments.needs_assessment import start
-
     with session() as s:
         casework.get_case(s, reference)
-    run = start(reference)
+    run = waiting.start(reference)
     typer.echo(f"{reference}: flow run {run.id}")
-
-
-cases.app.command("decide")(decide)
-cases.app.command("start")(start_run)
 
 
 @advice_app.command("received")
@@ -108,7 +97,6 @@ def meeting_held(
                        child_views_captured=child_views), "co-production meeting held")
 
 
-@plan_app.command("decide")
 @input_errors
 def plan_decide(reference: str = REF, issue: str = typer.Option(..., "--issue", help="yes | no"), on: str = ON) -> None:
     """Record the decision whether to issue a plan (a refusal is due by week 16, reg 10(1))."""
@@ -163,10 +151,3 @@ def exception_add(
         casework.add_exception(s, case, kind=kind, start=start, end=end, actor=settings().actor,
                                evidence_note=note, facts=facts)
     typer.echo(f"{reference}: {kind} exception {start} … {end} recorded")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the event commands to `ehc` (`case decide|start` are already on `ehc case`)."""
-    for name, sub in (("advice", advice_app), ("meeting", meeting_app), ("plan", plan_app), ("draft", draft_app),
-                      ("setting", setting_app), ("final", final_app), ("exception", exception_app)):
-        app.add_typer(sub, name=name)

@@ -1,7 +1,7 @@
-"""`ehc`: the command line of the EHC pathway engine.
+"""`ehc`: the command line of the EHC pathway engine. Every command group is put together here, explicitly.
 
-Commands come in groups, each imported only when a command of it runs: `ehc deadline` answers without
-loading Prefect, which the flow and watch commands need. `ehc --help` (and `app`, for tests) has them all."""
+Groups are loaded only when a command of theirs runs: `ehc deadline` answers without loading Prefect, which the
+flow and watch commands need. `ehc --help` (and `app`, for tests) has them all."""
 
 from __future__ import annotations
 
@@ -13,15 +13,19 @@ import typer
 
 from cli.common import OneLineErrors, input_errors
 
-GROUPS = {
+GROUPS = {  # a command → the group that defines it
     "deadline": "clock", "timeline": "clock", "year-group": "clock",
     "db": "db",
-    "case": "events", "advice": "events", "meeting": "events", "draft": "events", "setting": "events",
-    "final": "events", "exception": "events",
-    "plan": "reviews", "review": "reviews",
+    "case": "assessment", "advice": "assessment", "meeting": "assessment", "draft": "assessment",
+    "setting": "assessment", "final": "assessment", "exception": "assessment",
+    "plan": "plan", "review": "reviews",
     "watch": "watch", "queue": "watch", "outbox": "watch",
     "demo": "demo",
 }
+
+
+def _group(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=True)
 
 
 def _clock(app: typer.Typer) -> None:
@@ -35,7 +39,7 @@ def _clock(app: typer.Typer) -> None:
 def _db(app: typer.Typer) -> None:
     from models import db
 
-    db_app = typer.Typer(help="The case store's schema.", no_args_is_help=True)
+    db_app = _group("The case store's schema.")
     app.add_typer(db_app, name="db")
 
     @db_app.command("upgrade")
@@ -45,15 +49,37 @@ def _db(app: typer.Typer) -> None:
         typer.echo(f"case store at revision {db.upgrade()}")
 
 
-def _events_and_reviews(app: typer.Typer, reviews_too: bool) -> None:
+def _assessment(app: typer.Typer) -> None:
     from cli import cases, events
 
-    app.add_typer(cases.app, name="case")
-    events.register(app)
-    if reviews_too:
-        from cli import reviews
+    case_app = _group("Open and read EHC cases, decide whether to assess, start a case's run.")
+    case_app.command("open")(cases.open_)
+    case_app.command("show")(cases.show)
+    case_app.command("decide")(events.decide)
+    case_app.command("start")(events.start_run)
+    app.add_typer(case_app, name="case")
+    for name, sub in (("advice", events.advice_app), ("meeting", events.meeting_app), ("draft", events.draft_app),
+                      ("setting", events.setting_app), ("final", events.final_app),
+                      ("exception", events.exception_app)):
+        app.add_typer(sub, name=name)
 
-        reviews.register(app, events.plan_app)
+
+def _plan(app: typer.Typer) -> None:
+    from cli import events, reviews
+
+    plan_app = _group("The plan: the decision whether to issue one (reg 10), ceasing it (reg 29-31), its transfer "
+                      "to another council (reg 15).")
+    plan_app.command("decide")(events.plan_decide)
+    for name, fn in (("cease", reviews.cease), ("ceased", reviews.ceased), ("transfer-out", reviews.transfer_out),
+                     ("transferred", reviews.transferred)):
+        plan_app.command(name)(fn)
+    app.add_typer(plan_app, name="plan")
+
+
+def _reviews(app: typer.Typer) -> None:
+    from cli import reviews
+
+    app.add_typer(reviews.app, name="review")
 
 
 def _watch(app: typer.Typer) -> None:
@@ -67,7 +93,11 @@ def _watch(app: typer.Typer) -> None:
 def _demo(app: typer.Typer) -> None:
     from cli import demo
 
-    app.command("demo")(demo.demo)
+    app.command("demo")(demo.demo_command(_whole_app))
+
+
+BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
+            "watch": _watch, "demo": _demo}
 
 
 def _commands_by_name() -> None:
@@ -76,20 +106,13 @@ def _commands_by_name() -> None:
 
 def build(groups: Iterable[str] | None = None) -> typer.Typer:
     """The `ehc` app with the named command groups (all of them when None)."""
-    wanted = set(GROUPS.values()) if groups is None else set(groups)
+    wanted = set(BUILDERS) if groups is None else set(groups)
     app = typer.Typer(help="EHC statutory pathway: clocks, cases, flows.", no_args_is_help=True,
                       pretty_exceptions_enable=False, cls=OneLineErrors)
     app.callback()(_commands_by_name)  # a group even when one command is loaded (`ehc demo`)
-    if "clock" in wanted:
-        _clock(app)
-    if "events" in wanted or "reviews" in wanted:
-        _events_and_reviews(app, reviews_too="reviews" in wanted)
-    if "watch" in wanted:
-        _watch(app)
-    if "demo" in wanted:
-        _demo(app)
-    if "db" in wanted:
-        _db(app)
+    for name, builder in BUILDERS.items():
+        if name in wanted:
+            builder(app)
     return app
 
 

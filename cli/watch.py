@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 
 from cli.common import date_arg, input_errors, print_json
+from models import escalation
 from models.db import session
+from models.outbox import failed_messages
 from models.settings import settings, today
-from models.watch import failed_messages
 from notifications.backends import configured_backend
 from notifications.dispatch import dispatch, retry_failed
-from tasks import escalation
 from tasks.watch import run_watch
 
 queue_app = typer.Typer(help="Escalation queues: dco, social_care_manager, principal_ep, sen_team_manager.",
@@ -50,7 +50,7 @@ def show(
 ) -> None:
     """The items on a queue, oldest first, by case reference."""
     with session() as s:
-        items = escalation.show(s, queue, all_items)
+        items = escalation.queue_items(s, queue, all_items)
     if as_json:
         print_json([item._asdict() for item in items])
         return

@@ -282,6 +282,26 @@ def add_exception(
     return record
 
 
+def open_step(s: Session, case: Case, key: str, field: str = "REF") -> Step:
+    """The open step an event completes; an event for a stage that is not open is an input error."""
+    step = find_step(s, case, key)
+    if step is None or step.status != StepStatus.OPEN:
+        state = "is already done" if step is not None else "is not open"
+        raise InputError(field, f"{key} {state} on {case.reference} (stage {case.stage}, status {case.status})")
+    return step
+
+
+def not_in_future(on: dt.date, today: dt.date, field: str = "--on") -> None:
+    """An act is dated when it happened: never after today."""
+    if on > today:
+        raise InputError(field, f"{on} is in the future")
+
+
+def not_before(on: dt.date, earlier: dt.date | None, what: str, field: str = "--on") -> None:
+    if earlier is not None and on < earlier:
+        raise InputError(field, f"{on} is before {what} ({earlier})")
+
+
 def complete_step(s: Session, step: Step, on: dt.date, actor: str, case: Case, **details) -> Step:
     """Mark a step done on a date; a step already done or cancelled is left as it is. An act counted back from
     a later event (review invitations) may be done before its step was opened; any other not before its start."""

@@ -151,8 +151,11 @@ def wording(s: Session, config: Settings, notice: Notice, case: Case | None, ste
     if notice.kind in FAMILY_ACTIONS:
         context = {"action": FAMILY_ACTIONS[notice.kind], "due": None, "lines": [], "mediation_by": None,
                    "appeal_by": None, **context}
-    elif notice.kind in CHASES or notice.kind == NoticeKind.ESCALATION:
-        context = {**_chase_wording(step, notice.on, int(notice.facts.get("tier", 0))), **context}
+    elif notice.kind in CHASES:
+        context = {**_chase_wording(step, notice.on, int(notice.facts["tier"])), **context}
+    elif notice.kind == NoticeKind.ESCALATION:  # the council's own steps are the SEN caseworkers'
+        responsible = Role.SEN_CASEWORKER if notice.facts["responsible"] == Role.LA else notice.facts["responsible"]
+        context = {**_chase_wording(step, notice.on, int(notice.facts["tier"])), **context, "responsible": responsible}
     elif notice.kind == NoticeKind.DCO_DIGEST:
         items = [{**i, "due": _long_date(i["due_on"]), "opened": _long_date(i["opened_on"]),
                   "acknowledged": i["acknowledged_by"] is not None} for i in notice.facts["items"]]

@@ -1,7 +1,7 @@
 """The notification outbox: a message is a row before it is an email.
 
-`enqueue` is the only way to send anything. Its idempotency key (e.g. `advice_request:step:17`,
-`reminder:step:17:2025-02-07`) is unique in the table, so a retried task, a resumed flow or two workers at once
+`enqueue` writes one message under its idempotency key (built by `notifications.compose.key`, which every
+sender goes through); the key is unique in the table, so a retried task, a resumed flow or two workers at once
 write the message once."""
 
 from __future__ import annotations
@@ -9,15 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.cases import Case, Step
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage, find
 from notifications.render import render
-
-
-def find(s: Session, idempotency_key: str) -> OutboxMessage | None:
-    return s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
 
 
 def enqueue(

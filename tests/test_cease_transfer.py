@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from models.notices import OutboxMessage
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -15,7 +16,6 @@ from cli.main import app
 from models import casework, reviews
 from models.db import session
 from models.errors import InputError
-from models.notices import OutboxMessage
 from tasks.review import notify_decision
 from tasks.transfer import notify_cease, notify_transfer
 from tests.test_review_cycles import act

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 
-from cli.demo import DEMO_SCRIPTS
-from deployments.needs_assessment import case_run
+from deployments.demo import load
 from deployments.server import prefect_server
+from tasks.waiting import case_run
 from tests.test_no_personal_data import everything_prefect_holds, personal_data
 
 
@@ -28,7 +28,8 @@ def test_the_demo_finishes_and_prefect_holds_no_personal_data_after_it(tmp_path)
                           env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     refs = sorted(set(re.findall(r"EHC-\d{4}-\d{5}", done.stdout)))
-    assert len(refs) == len(DEMO_SCRIPTS) and all(sc.story in done.stdout for sc in DEMO_SCRIPTS)
+    scripts = load().values()
+    assert len(refs) == len(scripts) and all(sc.story in done.stdout for sc in scripts)
     assert f"sqlite+aiosqlite:///{folder / 'prefect.db'} prefect server start" in done.stdout.replace("\n", "")
 
     with prefect_server(f"sqlite+aiosqlite:///{folder / 'prefect.db'}", tmp_path / "server.log"):

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from models import casework
 from models.db import session
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
 from notifications import dispatch as dispatcher
 from notifications.backends import FileBackend
 from notifications.outbox import enqueue

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from models import assessment, casework, db
 from models.cases import AuditEvent, Contact, Step
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
+from notifications import compose
 
 D = dt.date.fromisoformat
 
@@ -66,8 +67,9 @@ def test_a_late_received_request_restarts_that_advisers_six_weeks(case_ref):
         assessment.decide_to_assess(s, case_ref, True, D("2026-02-09"), D("2026-06-30"), "test")
         assessment.start_assessment(s, case_ref)
         assessment.request_advice(s, case_ref, "ep")
-        step = assessment.advice_received(s, case_ref, "ep", D("2026-03-30"), D("2026-06-30"), "test",
-                                          request_received_on=D("2026-02-16"))
+        assessment.advice_received(s, case_ref, "ep", D("2026-03-30"), D("2026-06-30"), "test",
+                                   request_received_on=D("2026-02-16"))
+        step = casework.find_step(s, casework.get_case(s, case_ref), "advice:ep")
     assert (step.started_on, step.due_on, step.completed_on) == (D("2026-02-16"), D("2026-03-30"), D("2026-03-30"))
     assert step.details["late"] is False
 
@@ -99,7 +101,7 @@ def test_the_requested_setting_is_consulted_through_its_own_senco(case_ref):
         assessment.decide_to_issue(s, case_ref, True, D("2026-03-16"), D("2026-06-30"), "test")
         assessment.open_drafting(s, case_ref)
         assessment.draft_issued(s, case_ref, D("2026-04-13"), "Oakfield Primary", False, D("2026-06-30"), "test")
-        assessment.draft_notices(s, case_ref)
+        compose.write(s, assessment.draft_notices(s, case_ref))
     with db.session() as s:
         [sent] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "setting_consultation")).all()
     assert sent.recipient_email == "senco@oakfield.example.org"

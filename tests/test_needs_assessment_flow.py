@@ -9,13 +9,14 @@ import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from cli.demo import ABSENCE, LATE_HEALTH, ON_TIME, REFUSED
-from deployments.needs_assessment import case_run
 from models import assessment, casework, db, statutory
 from models.cases import Step
-from models.contacts import ADVICE_ROLES
-from models.notices import OutboxMessage
-from tests.needs_assessment_pathway import REFUSED_TO_ISSUE
+from models.outbox import OutboxMessage
+from models.vocabulary import ADVICE_ROLES
+from tasks.waiting import case_run
+from tests.needs_assessment_pathway import DEMO_SCRIPTS, REFUSED_TO_ISSUE
+
+ON_TIME, LATE_HEALTH, REFUSED, ABSENCE = (DEMO_SCRIPTS[n] for n in ("on_time", "late_health", "refused", "absence"))
 
 D = dt.date.fromisoformat
 

@@ -15,10 +15,11 @@ from prefect.flow_runs import resume_flow_run
 from prefect.states import Scheduled
 from sqlmodel import select
 
-from deployments.needs_assessment import case_run, serving, settle, settle_cases, start
+from deployments.needs_assessment import serving, settle_cases
 from deployments.server import prefect_server
 from models import casework, db
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
+from tasks.waiting import case_run, settle, start
 from tests.test_needs_assessment_flow import D
 
 CRASH = ("CREATE TRIGGER crash_on_ep BEFORE INSERT ON step "

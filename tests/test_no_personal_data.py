@@ -55,7 +55,7 @@ def test_no_child_name_or_date_of_birth_in_any_run_task_log_artifact_or_result(n
     _, refs = needs_assessment_demo
     blob = "\n".join(everything_prefect_holds(refs)).lower()
     assert all(ref.lower() in blob and f"case:{ref}".lower() in blob for ref in refs.values())
-    assert "suspended-assess-decision-0-description" in blob  # the forms and their briefings were read too
+    assert "suspended-decision-to-assess-0-description" in blob  # the forms and their briefings were read too
     assert [p for p in personal_data() if p.lower() in blob] == []
     results = [f for f in Path(PREFECT_LOCAL_STORAGE_PATH.value()).expanduser().glob("*")
                if f.is_file() and f.stat().st_mtime >= STARTED]

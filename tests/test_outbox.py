@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from models import casework
 from models.cases import Step
 from models.db import session
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
 from notifications.outbox import enqueue
 
 CONTEXT = {"source_label": "health", "due": "2025-02-17", "council": "Demo Borough Council"}

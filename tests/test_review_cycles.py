@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from models.notices import OutboxMessage
 from sqlmodel import select
 
 from models import casework, reviews
 from models.db import session
 from models.errors import InputError
-from models.notices import OutboxMessage
 from tasks.review import request_review_advice
 
 D = dt.date.fromisoformat

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from models.notices import OutboxMessage
 from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, LogFilter, LogFilterFlowRunId
@@ -21,7 +22,6 @@ from flows.review_scheduler import review_scheduler
 from models import casework, reviews
 from models.cases import Contact
 from models.db import session
-from models.notices import OutboxMessage
 from tasks.review import artifact_key
 
 D = dt.date.fromisoformat

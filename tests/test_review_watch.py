@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from models.notices import Escalation, OutboxMessage
 from sqlmodel import select
 
 from models import casework, reviews
 from models.cases import Contact
 from models.db import session
-from models.notices import Escalation, OutboxMessage
 from tasks.watch import run_watch
 from tests.test_review_cycles import act, plan_in_force
 from tests.test_watch import messages, weekdays

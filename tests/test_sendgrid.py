@@ -24,7 +24,7 @@ from cli.main import app
 from models import casework
 from models.db import session
 from models.errors import InputError
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
 from notifications import dispatch as dispatcher
 from notifications.backends import SendGridBackend, sendgrid_api_key
 from notifications.outbox import enqueue

@@ -15,9 +15,9 @@ from cli.main import app
 from models import casework, statutory
 from models.cases import Case
 from models.db import session
-from models.notices import Escalation, OutboxMessage
-from models.watch import record_sweep
-from tasks.escalation import queue_for
+from models.deadline_watch import record_sweep
+from models.escalation import Escalation, queue_for
+from models.outbox import OutboxMessage
 from tasks.watch import run_watch
 
 R = dt.date(2025, 1, 6)  # request received (Monday)

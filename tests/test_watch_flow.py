@@ -13,7 +13,8 @@ from deployments.deadline_watch import deployment
 from flows.deadline_watch import deadline_watch
 from models import casework
 from models.db import session
-from tasks.escalation import QUEUES, artifact_key
+from models.escalation import QUEUES
+from tasks.escalation import artifact_key
 
 
 def test_the_flow_chases_sends_and_shows_the_queues(store_url, prefect_server, tmp_path, monkeypatch):
