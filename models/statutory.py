@@ -457,9 +457,8 @@ def _check_exception(exc: ClockException, rule_: Rule) -> None:
     if exc.kind == CLOSURE and (exc.end - exc.start).days < MIN_EXCEPTION_DAYS:
         raise InputError("--exception", "a closure must last at least 4 weeks (28 days) before re-opening")
     if exc.kind == ABSENCE and (exc.end - exc.start).days + 1 < rule_.min_absence_days:
-        weeks = rule_.min_absence_days // 7
-        raise InputError("--exception", f"an absence from {rule_.id} must be a continuous period of at least"
-                                        f" {weeks} weeks ({rule_.min_absence_days} days)")
+        raise InputError("--exception", f"for {rule_.id} an absence must be a continuous period of at least"
+                                        f" {rule_.min_absence_days // 7} weeks ({rule_.min_absence_days} days)")
 
 
 def _counted_days(exc: ClockException, rule_: Rule, clock: set[dt.date], facts: Facts) -> set[dt.date] | None:
