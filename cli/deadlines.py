@@ -16,14 +16,15 @@ def deadline(
     start: str = typer.Option(..., "--start", help="YYYY-MM-DD: the day the clock starts"),
     exception: list[str] = typer.Option([], "--exception", help="KIND:FROM:TO (inclusive dates)"),
     fact: list[str] = typer.Option([], "--fact", help="NAME=VALUE, as §6 of the spec names"),
+    rule_set: str = typer.Option(statutory.RULE_SET, "--rule-set", help="the rule set the case runs under"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
-    """Print the statutory date of RULE_ID from --start."""
-    rule = statutory.rule(rule_id)
+    """Print the statutory date of RULE_ID from --start, for a case under --rule-set."""
+    rule = statutory.rule(rule_id, rule_set)
     start_on = date_arg(start, "--start")
     exceptions = [statutory.parse_exception(e) for e in exception]
     facts = dict(statutory.parse_fact(f) for f in fact)
-    result = statutory.deadline(rule_id, start_on, exceptions, facts)
+    result = statutory.deadline(rule_id, start_on, exceptions, facts, rule_set)
     known = {*rule.facts, *rule.optional_facts, *(["head_advice_requested"] if statutory.CLOSURE in rule.exceptions
                                                    else [])}
     unknown = sorted(facts.keys() - known)  # a misspelt fact would otherwise be ignored and give a wrong date
@@ -36,6 +37,8 @@ def deadline(
         print_json(result.as_json())
         return
     line = f"{result.rule}: due {result.due.isoformat()}"
+    if result.rule_set != rule_set:  # a limit first defined by a later set than the case's
+        line += f" (rule set {result.rule_set})"
     if result.disapplied:
         line += (f" (disapplied by {', '.join(result.exceptions_applied)}: as soon as practicable;"
                  f" working target {result.target.isoformat()})")

@@ -1,8 +1,15 @@
 """The law as data plus pure functions: every statutory time limit of the EHC pathway.
 
-Source: `statutory-timescales.md`, rule set `eng-2014.2` (SEND Regulations 2014, SI 2014/1530, as amended
+Source: `statutory-timescales.md`, rule set `eng-2014.3` (SEND Regulations 2014, SI 2014/1530, as amended
 by SI 2015/359; Children and Families Act 2014; HESC Tribunal Procedure Rules 2008). Each limit is computed
-by its identifier there, in Europe/London calendar dates (§1), with exactly the exceptions §3 lists for it.
+by its identifier there, in Europe/London calendar dates (§1), with exactly the exceptions §3 and §2.6 list
+for it.
+
+Rule sets: a case records the set it was opened under (`Case.rule_set`); new cases get `RULE_SET`. A case
+keeps its set for every limit that set defines, and takes a limit first defined by a later set (`Rule.since`)
+from that set: an `eng-2014.2` case asks `plan.final` under `eng-2014.2` and `tribunal.plan` under `eng-2014.3`.
+`Deadline.rule_set` says which set the date came from. `eng-2014.3` changed no limit of `eng-2014.2`; it adds
+§2.6 (Tribunal orders, reg 44, and unopposed appeals, reg 45).
 
 This is the only module in the project that does date arithmetic on deadlines. It imports nothing from
 the rest of the project and touches no database, clock or network.
@@ -24,20 +31,22 @@ from holidays.countries import UnitedKingdom  # imported with this module (~60 m
 
 from models.errors import InputError
 
-RULE_SET = "eng-2014.2"
-RULE_SETS = (RULE_SET,)
+RULE_SETS = ("eng-2014.2", "eng-2014.3")  # oldest first
+RULE_SET = RULE_SETS[-1]  # what a new case runs under
 LONDON = "Europe/London"
 MIN_EXCEPTION_DAYS = 28
+MIN_ORDER_ABSENCE_DAYS = 14  # §2.6: an absence of a continuous 2 weeks for the reg 44 and 45 limits
 
 CLOSURE = "closure"
 PERSONAL = "personal"
 ABSENCE = "absence"
 MISSED_APPOINTMENT = "missed_appointment"
 EXCEPTION_KINDS = (CLOSURE, PERSONAL, ABSENCE, MISSED_APPOINTMENT)
-EXCEPTION_REGULATIONS = {  # per limit: assess.decision 5(4), advice 8(2), not-to-issue 10(4), final 13(3), 27(3)
-    CLOSURE: "reg 5(4)(a), 10(4)(a), 13(3), 27(3): school or setting closed for 4 weeks or more",
-    PERSONAL: "reg 5(4), 8(2), 10(4), 13(3), 27(3): exceptional personal circumstances",
-    ABSENCE: "reg 5(4), 8(2)(b), 10(4), 13(3), 27(3): away from the area for 4 weeks or more",
+EXCEPTION_REGULATIONS = {  # per limit: 5(4), advice 8(2), 10(4), 13(3), 27(3); Tribunal orders reg 44, 45 (§2.6)
+    CLOSURE: "reg 5(4)(a), 10(4)(a), 13(3), 27(3), reg 44, reg 45: school or setting closed for 4 weeks or more",
+    PERSONAL: "reg 5(4), 8(2), 10(4), 13(3), 27(3), reg 44, reg 45: exceptional personal circumstances",
+    ABSENCE: "reg 5(4), 8(2)(b), 10(4), 13(3), 27(3): away from the area for 4 weeks or more;"
+             " reg 44, reg 45: for 2 weeks or more",
     MISSED_APPOINTMENT: "reg 8(2): failed to keep an adviser's examination or test appointment",
 }
 _PLAN_EXCEPTIONS = (CLOSURE, PERSONAL, ABSENCE)
@@ -220,6 +229,9 @@ class Rule:
     optional_facts: tuple[str, ...] = ()
     summary: str = ""
     pathway: bool = False  # part of the needs-assessment timeline that runs from the request (§5)
+    since: str = RULE_SETS[0]  # the rule set that first defines this limit
+    min_absence_days: int = MIN_EXCEPTION_DAYS  # an absence shorter than this is an input error
+    absence_in_period: bool = False  # the absence applies only with min_absence_days of it inside the clock
     derived: bool = False
     derived_from: str | None = None  # the limit this date is set by: in a case, its exceptions set this one aside
     extra: dict = field(default_factory=dict)
@@ -261,13 +273,41 @@ def _appeal(start: dt.date, facts: Facts) -> dt.date:
     return tribunal_roll_forward(latest)
 
 
+_ORDER_LIMITS = (  # §2.6: (id, weeks, source, summary); 0 weeks = immediately, due = O
+    ("tribunal.assess", 2, "reg 44 [S]", "order: notify that the LA will assess or re-assess"),
+    ("tribunal.not_to_issue", 10, "reg 44 [S]", "order to assess: notice that no plan will be issued"),
+    ("tribunal.plan", 14, "reg 44 [S]", "order to assess: final plan issued"),
+    ("tribunal.draft", 5, "reg 44 [S]", "order to make and maintain a plan: draft issued"),
+    ("tribunal.final", 11, "reg 44 [S]", "order to make and maintain a plan: final plan issued"),
+    ("tribunal.amend", 5, "reg 44 [S]; GOV.UK \"carry out an order\" [S]", "order to amend the plan: amended plan"),
+    ("tribunal.school", 2, "reg 44 [S]", "order to name a different school or type: amended plan"),
+    ("tribunal.continue", 0, "reg 44 [S]", "order to continue to maintain the plan (immediately)"),
+    ("tribunal.cease", 0, "reg 44 [S]", "cease appeal dismissed: the LA may cease (immediately)"),
+    ("unopposed.assess", 2, "reg 45 [C via Surrey SENDIASS]", "unopposed appeal: notify assessment or review"),
+    ("unopposed.not_to_issue", 10, "reg 45 [S]", "unopposed appeal, after assessing: notice of no plan"),
+    ("unopposed.plan", 14, "reg 45 [S]", "unopposed appeal, after assessing: final plan issued"),
+    ("unopposed.draft", 5, "reg 45 [S]", "unopposed refusal-to-issue appeal: draft issued"),
+    ("unopposed.final", 11, "reg 45 [S]", "unopposed refusal-to-issue appeal: final plan issued"),
+    ("unopposed.amend", 5, "reg 45 [S]", "unopposed contents appeal: amended plan"),
+    ("unopposed.school", 2, "reg 45 [S]", "unopposed school-only appeal: amended plan"),
+)
+
+
+def _order_rules() -> list[Rule]:
+    """§2.6, first defined by eng-2014.3: exceptions personal, absence of a continuous 2 weeks in the period,
+    and the closure ground of reg 13(3) [S: Surrey SENDIASS]."""
+    return [Rule(rid, _fixed(weeks=weeks), source, _PLAN_EXCEPTIONS, summary=summary,
+                 since="eng-2014.3", min_absence_days=MIN_ORDER_ABSENCE_DAYS, absence_in_period=True)
+            for rid, weeks, source, summary in _ORDER_LIMITS]
+
+
 def _rules() -> dict[str, Rule]:
     r = [
         # 2.1 needs assessment and plan
         Rule("assess.decision", _fixed(weeks=6), "reg 5(1); exceptions reg 5(4)", _PLAN_EXCEPTIONS,
              summary="decision whether to assess notified", pathway=True),
         Rule("advice.provide", _fixed(weeks=6), "reg 8(1); exceptions reg 8(2)",
-             (PERSONAL, ABSENCE, MISSED_APPOINTMENT),
+             (PERSONAL, ABSENCE, MISSED_APPOINTMENT), absence_in_period=True,
              summary="advice returned (from the day the adviser received the request)"),
         Rule("plan.not_to_issue", _fixed(weeks=16), "reg 10(1); exceptions reg 10(4)", _PLAN_EXCEPTIONS,
              summary="notice that no plan will be issued", pathway=True),
@@ -331,17 +371,8 @@ def _rules() -> dict[str, Rule]:
         Rule("mediation.agreement_act", _fixed(weeks=2), "reg 42", summary="act on a mediation agreement"),
         Rule("appeal.register", _appeal, "HESC r20(1)(c), r12", optional_facts=("mediation_certificate",),
              summary="Tribunal receives the appeal"),
-        # Tribunal orders (reg 44 [S]) and unopposed appeals (reg 45): the spec names no identifiers for these;
-        # the ids below are the project's.
-        Rule("tribunal.assess", _fixed(weeks=2), "reg 44(2)(a) [S]", summary="notify the decision to assess"),
-        Rule("tribunal.not_to_issue", _fixed(weeks=10), "reg 44(2)(b) [S]", summary="notice after an order to assess"),
-        Rule("tribunal.plan", _fixed(weeks=14), "reg 44(2)(c) [S]", summary="plan after an order to assess"),
-        Rule("tribunal.draft", _fixed(weeks=5), "reg 44(2)(d) [S]", summary="draft after an order to make a plan"),
-        Rule("tribunal.final", _fixed(weeks=11), "reg 44(2)(e) [S]", summary="final after an order to make a plan"),
-        Rule("unopposed.assess", _fixed(weeks=2), "reg 45", summary="unopposed appeal: notify assessment"),
-        Rule("unopposed.not_to_issue", _fixed(weeks=10), "reg 45", summary="unopposed appeal: not-to-issue notice"),
-        Rule("unopposed.plan", _fixed(weeks=14), "reg 45", summary="unopposed appeal: plan issued"),
-        Rule("unopposed.amend", _fixed(weeks=5), "reg 45", summary="unopposed appeal: amended plan"),
+        # 2.6 Tribunal orders (reg 44, from O = the order) and unopposed appeals (reg 45, from U = the LA's notice)
+        *_order_rules(),
     ]
     return {rule.id: rule for rule in r}
 
@@ -392,11 +423,20 @@ def parse_fact(text: str) -> tuple[str, str]:
 
 
 def rule(rule_id: str, rule_set: str = RULE_SET) -> Rule:
+    """The limit `rule_id` as a case under `rule_set` gets it: that set's, or the first later set's that
+    defines it (module docstring)."""
     if rule_set not in RULE_SETS:
-        raise InputError("rule_set", f"unknown rule set {rule_set!r} (known: {', '.join(RULE_SETS)})")
+        raise InputError("--rule-set", f"unknown rule set {rule_set!r} (known: {', '.join(RULE_SETS)})")
     if rule_id not in RULES:
         raise InputError("RULE_ID", f"unknown rule identifier {rule_id!r}")
     return RULES[rule_id]
+
+
+def rule_set_of(rule_id: str, rule_set: str = RULE_SET) -> str:
+    """The set a case under `rule_set` takes `rule_id` from: its own where it defines the limit, else the set
+    that first defines it."""
+    since = rule(rule_id, rule_set).since
+    return max(rule_set, since, key=RULE_SETS.index)
 
 
 # --- exceptions (§3) -----------------------------------------------------------------------------
@@ -416,8 +456,9 @@ def _check_exception(exc: ClockException, rule_: Rule) -> None:
         raise InputError("--exception", "missed_appointment is one date: FROM and TO must be equal")
     if exc.kind == CLOSURE and (exc.end - exc.start).days < MIN_EXCEPTION_DAYS:
         raise InputError("--exception", "a closure must last at least 4 weeks (28 days) before re-opening")
-    if exc.kind == ABSENCE and (exc.end - exc.start).days + 1 < MIN_EXCEPTION_DAYS:
-        raise InputError("--exception", "an absence must be a continuous period of at least 4 weeks (28 days)")
+    if exc.kind == ABSENCE and (exc.end - exc.start).days + 1 < rule_.min_absence_days:
+        raise InputError("--exception", f"for {rule_.id} an absence must be a continuous period of at least"
+                                        f" {rule_.min_absence_days // 7} weeks ({rule_.min_absence_days} days)")
 
 
 def _counted_days(exc: ClockException, rule_: Rule, clock: set[dt.date], facts: Facts) -> set[dt.date] | None:
@@ -437,7 +478,7 @@ def _counted_days(exc: ClockException, rule_: Rule, clock: set[dt.date], facts: 
         days = _days(exc.start, exc.end - dt.timedelta(days=1)) & clock
     else:
         days = _days(exc.start, exc.end) & clock
-    if exc.kind == ABSENCE and rule_.id == "advice.provide" and len(days) < MIN_EXCEPTION_DAYS:
+    if exc.kind == ABSENCE and rule_.absence_in_period and len(days) < rule_.min_absence_days:
         return None
     return days or None
 
@@ -449,10 +490,12 @@ def deadline(
     facts: Facts | None = None,
     rule_set: str = RULE_SET,
 ) -> Deadline:
-    """The statutory date of `rule_id` from `start`, with the exceptions that set it aside (§3).
+    """The statutory date of `rule_id` from `start` for a case under `rule_set`, with the exceptions that set
+    it aside (§3, §2.6).
 
     An exception never moves `due`: the law says "as soon as practicable" instead. `target` is the project's
-    working target, `due` plus the distinct days the applied exceptions cover inside the clock."""
+    working target, `due` plus the distinct days the applied exceptions cover inside the clock. `rule_set` of
+    the result is the set the limit came from (`rule_set_of`)."""
     rule_ = rule(rule_id, rule_set)
     facts = dict(facts or {})
     for name in rule_.facts:
@@ -482,7 +525,7 @@ def deadline(
         exceptions_applied=tuple(applied),
         target=within_days(due, len(covered)),
         warnings=warnings,
-        rule_set=rule_set,
+        rule_set=rule_set_of(rule_id, rule_set),
     )
 
 

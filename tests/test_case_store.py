@@ -66,7 +66,7 @@ def test_case_open_prints_the_reference_and_writes_the_first_step(store):
         case = casework.get_case(s, "EHC-2025-00001")
         (step,) = casework.case_steps(s, case)
         events = casework.audit_log(s, case)
-    assert case.rule_set == statutory.RULE_SET == "eng-2014.2"
+    assert case.rule_set == statutory.RULE_SET == "eng-2014.3"
     assert case.requested_on == D("2025-01-06") and case.requester == "parent" and case.status == "open"
     assert step.key == step.rule_id == "assess.decision" and step.status == "open"
     assert step.due_on == statutory.deadline("assess.decision", D("2025-01-06")).due == D("2025-02-17")
@@ -90,7 +90,7 @@ def test_case_show_json_lists_steps_and_deadlines(store):
     result = invoke("case", "show", "EHC-2025-00001", "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["reference"] == "EHC-2025-00001" and data["rule_set"] == "eng-2014.2"
+    assert data["reference"] == "EHC-2025-00001" and data["rule_set"] == "eng-2014.3"
     assert data["requested_on"] == "2025-01-06"
     assert [(st["key"], st["due"], st["status"]) for st in data["steps"]] == [
         ("assess.decision", "2025-02-17", "open")]
@@ -103,9 +103,26 @@ def test_case_show_plain_prints_every_date_in_full(store):
     _add_exception(case.reference, kind="personal", start=D("2025-01-20"), end=D("2025-01-31"))
     result = invoke("case", "show", "EHC-2025-00001")
     assert result.exit_code == 0
-    assert "EHC-2025-00001" in result.stdout and "eng-2014.2" in result.stdout
+    assert "EHC-2025-00001" in result.stdout and "eng-2014.3" in result.stdout
     (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("assess.decision")]
     assert "2025-01-06" in line and "2025-02-17*" in line and "2025-03-01" in line and "open" in line
+
+
+def test_a_case_stored_under_eng_2014_2_keeps_its_rule_set(store):
+    """A case opened before eng-2014.3 computes every limit of eng-2014.2 under it, and takes a §2.6 limit
+    from eng-2014.3, the set that first defines it."""
+    reference = open_case().reference
+    with session() as s:
+        s.get(Case, casework.get_case(s, reference).id).rule_set = "eng-2014.2"
+    with session() as s:
+        case = casework.get_case(s, reference)
+        final = casework.compute_due(s, case, "plan.final", D("2025-01-06"))
+        order = casework.compute_due(s, case, "tribunal.plan", D("2025-01-06"))
+    assert case.rule_set == "eng-2014.2"
+    assert final.rule_set == "eng-2014.2" and final.due == D("2025-05-26")  # R + 20 w
+    assert order.rule_set == "eng-2014.3" and order.due == D("2025-04-14")  # O + 14 w
+    result = invoke("case", "show", reference)
+    assert result.exit_code == 0 and "eng-2014.2" in result.stdout
 
 
 # --- bad input: exit 2, one line naming field and rule, nothing written ------------------------------

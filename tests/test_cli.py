@@ -104,6 +104,10 @@ def test_a_bad_date_of_birth_is_named_but_never_echoed():
      {"due": "2025-05-26", "target": "2025-07-08", "disapplied": True, "exceptions_applied": ["absence"]}),
     (["plan.final", "--start", "2025-01-06", "--exception", "personal:2025-06-01:2025-06-30"],
      {"due": "2025-05-26", "target": "2025-05-26", "disapplied": False, "exceptions_applied": []}),
+    # §2.6: O + 14 w = 14 Apr; an absence of 1 … 14 Feb (2 weeks, in the period) → target 14 Apr + 14
+    (["tribunal.plan", "--start", "2025-01-06", "--exception", "absence:2025-02-01:2025-02-14"],
+     {"due": "2025-04-14", "target": "2025-04-28", "disapplied": True, "exceptions_applied": ["absence"]}),
+    (["plan.final", "--start", "2025-01-06", "--rule-set", "eng-2014.2"], {"due": "2025-05-26"}),
 ])
 def test_deadline_json_values(args, expected):
     result = invoke("deadline", *args, "--json")
@@ -111,6 +115,14 @@ def test_deadline_json_values(args, expected):
     data = json.loads(result.stdout)
     assert set(data) == JSON_KEYS
     assert {k: data[k] for k in expected} == expected
+
+
+def test_a_limit_from_a_later_rule_set_says_so():
+    """An eng-2014.2 case takes tribunal.plan from eng-2014.3, the set that first defines it."""
+    later = invoke("deadline", "tribunal.plan", "--start", "2025-01-06", "--rule-set", "eng-2014.2")
+    assert later.exit_code == 0 and later.stdout.strip() == "tribunal.plan: due 2025-04-14 (rule set eng-2014.3)"
+    own = invoke("deadline", "tribunal.plan", "--start", "2025-01-06")
+    assert own.exit_code == 0 and own.stdout.strip() == "tribunal.plan: due 2025-04-14"
 
 
 @pytest.mark.parametrize("as_json", [[], ["--json"]])
@@ -154,6 +166,11 @@ def test_mid_year_phase_transfer_warns_on_stderr(as_json):
      "--exception", "4 weeks"),
     (["deadline", "plan.final", "--start", "2025-04-01", "--exception", "closure:2025-07-19:2025-08-15",
       "--fact", "head_advice_requested=2025-07-18"], "--exception", "4 weeks"),
+    (["deadline", "tribunal.plan", "--start", "2025-01-06", "--exception", "absence:2025-02-01:2025-02-13"],
+     "--exception", "2 weeks"),  # 13 days
+    # an unknown rule set
+    (["deadline", "plan.final", "--start", "2025-01-06", "--rule-set", "eng-2014.1"], "--rule-set",
+     "unknown rule set"),
     # a missing fact a rule needs
     (["deadline", "review.phase_transfer", "--start", "2026-09-01"], "--fact", "transfer"),
     (["deadline", "transfer.send_plan", "--start", "2025-03-03"], "--fact", "move_date"),

@@ -164,16 +164,25 @@ LIMITS = [
     ("appeal.register", "2025-03-10", {"mediation_certificate": "2025-03-20"}, "2025-05-12"),
     # certificate 15 Jul + 1 month = 15 Aug → first working day after 31 Aug
     ("appeal.register", "2025-03-10", {"mediation_certificate": "2025-07-15"}, "2025-09-01"),
-    # Tribunal orders (reg 44) and unopposed appeals (reg 45): weeks from the order / the notice
-    ("tribunal.assess", "2025-01-06", {}, "2025-01-20"),  # 2 w
-    ("tribunal.not_to_issue", "2025-01-06", {}, "2025-03-17"),  # 10 w
-    ("tribunal.plan", "2025-01-06", {}, "2025-04-14"),  # 14 w
-    ("tribunal.draft", "2025-01-06", {}, "2025-02-10"),  # 5 w
-    ("tribunal.final", "2025-01-06", {}, "2025-03-24"),  # 11 w
-    ("unopposed.assess", "2025-01-06", {}, "2025-01-20"),
-    ("unopposed.not_to_issue", "2025-01-06", {}, "2025-03-17"),
-    ("unopposed.plan", "2025-01-06", {}, "2025-04-14"),
-    ("unopposed.amend", "2025-01-06", {}, "2025-02-10"),
+    # 2.6 Tribunal orders (reg 44): weeks from O = the order, Wed 15 Oct 2025; 31 Oct is O + 16, 30 Nov O + 46,
+    # 31 Dec O + 77
+    ("tribunal.assess", "2025-10-15", {}, "2025-10-29"),  # 2 w: 15 + 14 = 29 Oct
+    ("tribunal.not_to_issue", "2025-10-15", {}, "2025-12-24"),  # 10 w = 70 d: 30 Nov (+46), 24 Dec (+70)
+    ("tribunal.plan", "2025-10-15", {}, "2026-01-21"),  # 14 w = 98 d: 31 Dec (+77), 21 Jan (+98)
+    ("tribunal.draft", "2025-10-15", {}, "2025-11-19"),  # 5 w = 35 d: 31 Oct (+16), 19 Nov (+35)
+    ("tribunal.final", "2025-10-15", {}, "2025-12-31"),  # 11 w = 77 d: 30 Nov (+46), 31 Dec (+77)
+    ("tribunal.amend", "2025-10-15", {}, "2025-11-19"),  # 5 w, as the draft
+    ("tribunal.school", "2025-10-15", {}, "2025-10-29"),  # 2 w
+    ("tribunal.continue", "2025-10-15", {}, "2025-10-15"),  # immediately: due = O
+    ("tribunal.cease", "2025-10-15", {}, "2025-10-15"),  # immediately: due = O
+    # unopposed appeals (reg 45): weeks from U = the LA's notice to the Tribunal, Mon 6 Jan 2025
+    ("unopposed.assess", "2025-01-06", {}, "2025-01-20"),  # 2 w
+    ("unopposed.not_to_issue", "2025-01-06", {}, "2025-03-17"),  # 10 w = 70 d: 31 Jan (+25), 28 Feb (+53), 17 Mar
+    ("unopposed.plan", "2025-01-06", {}, "2025-04-14"),  # 14 w = 98 d: 31 Mar (+84), 14 Apr (+98)
+    ("unopposed.draft", "2025-01-06", {}, "2025-02-10"),  # 5 w = 35 d: 31 Jan (+25), 10 Feb (+35)
+    ("unopposed.final", "2025-01-06", {}, "2025-03-24"),  # 11 w = 77 d: 28 Feb (+53), 24 Mar (+77)
+    ("unopposed.amend", "2025-01-06", {}, "2025-02-10"),  # 5 w
+    ("unopposed.school", "2025-01-06", {}, "2025-01-20"),  # 2 w
 ]
 
 
@@ -448,7 +457,7 @@ def test_exceptions_are_exactly_those_of_spec_section_3(rule_id, allowed):
 
 @pytest.mark.parametrize("rule_id, paragraph", [
     ("assess.decision", "5(4)"), ("advice.provide", "8(2)"), ("plan.not_to_issue", "10(4)"),
-    ("plan.final", "13(3)"), ("reassess.final", "27(3)"),
+    ("plan.final", "13(3)"), ("reassess.final", "27(3)"), ("tribunal.plan", "reg 44"), ("unopposed.plan", "reg 45"),
 ])
 def test_each_exception_cites_the_regulation_of_every_limit_it_sets_aside(rule_id, paragraph):
     """The audit log records EXCEPTION_REGULATIONS[kind]: it must name the paragraph for each limit (spec §2)."""
@@ -458,8 +467,10 @@ def test_each_exception_cites_the_regulation_of_every_limit_it_sets_aside(rule_i
 
 def test_no_other_limit_takes_an_exception():
     with_exceptions = {rid for rid, r in statutory.RULES.items() if r.exceptions}
+    orders = {rid for rid, *_ in LIMITS if rid.startswith(("tribunal.", "unopposed."))}  # §2.6: reg 44 and 45
+    assert len(orders) == 16
     assert with_exceptions == {"assess.decision", "advice.provide", "plan.not_to_issue", "plan.final",
-                               "reassess.final"}
+                               "reassess.final"} | orders
 
 
 @pytest.mark.parametrize("kind", ["personal", "absence", "closure"])

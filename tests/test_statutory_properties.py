@@ -22,7 +22,12 @@ dates = st.dates(dt.date(2019, 1, 1), dt.date(2027, 6, 30))
 # limits that count back from their start (a meeting or a transfer date), or are fixed in the transfer's year
 BACKWARD = {"review.invitations", "review.advice_circulated", "review.post16_transfer", "review.phase_transfer",
             "review.phase_transfer_meeting_latest"}
-WITH_EXCEPTIONS = ("assess.decision", "advice.provide", "plan.not_to_issue", "plan.final", "reassess.final")
+IMMEDIATE = {"tribunal.continue", "tribunal.cease"}  # §2.6: due = O
+ORDER_LIMITS = ("tribunal.plan", "tribunal.school", "tribunal.continue", "unopposed.assess", "unopposed.final")
+WITH_EXCEPTIONS = ("assess.decision", "advice.provide", "plan.not_to_issue", "plan.final", "reassess.final",
+                   *ORDER_LIMITS)
+# an absence applies only with this many of its days inside the clock: reg 8(2)(b); §2.6 "2 weeks in the period"
+ABSENCE_IN_PERIOD = {"advice.provide": 28, **dict.fromkeys(ORDER_LIMITS, 14)}
 
 
 @st.composite
@@ -48,16 +53,18 @@ def test_no_forward_deadline_falls_on_or_before_its_start(rule_id, start, data):
         assert result.due < start or result.warnings
     elif rule_id in BACKWARD:
         assert result.due < start
+    elif rule_id in IMMEDIATE:
+        assert result.due == start
     else:
         assert result.due > start
     assert result.target == result.due and not result.disapplied
 
 
 @st.composite
-def personal_or_absence(draw, start: dt.date) -> Exc:
+def personal_or_absence(draw, start: dt.date, min_absence: int = 28) -> Exc:
     kind = draw(st.sampled_from(["personal", "absence"]))
     first = start + dt.timedelta(days=draw(st.integers(-60, 200)))
-    length = draw(st.integers(28, 90) if kind == "absence" else st.integers(1, 90))
+    length = draw(st.integers(min_absence, 90) if kind == "absence" else st.integers(1, 90))
     return Exc(kind, first, first + dt.timedelta(days=length - 1))
 
 
@@ -68,13 +75,13 @@ def _days(first: dt.date, last: dt.date) -> set[dt.date]:
 @prop
 @given(st.sampled_from(WITH_EXCEPTIONS), dates, st.data())
 def test_exceptions_keep_due_and_add_the_union_of_their_days_inside_the_clock(rule_id, start, data):
-    exceptions = data.draw(st.lists(personal_or_absence(start), max_size=3))
+    exceptions = data.draw(st.lists(personal_or_absence(start, 14 if rule_id in ORDER_LIMITS else 28), max_size=3))
     plain = statutory.deadline(rule_id, start).due
     result = statutory.deadline(rule_id, start, exceptions)
     assert result.due == plain  # an exception never moves the statutory date
     clock = _days(start + DAY, plain)
     applied = [e for e in exceptions if _days(e.start, e.end) & clock and not (
-        rule_id == "advice.provide" and e.kind == "absence" and len(_days(e.start, e.end) & clock) < 28)]
+        e.kind == "absence" and len(_days(e.start, e.end) & clock) < ABSENCE_IN_PERIOD.get(rule_id, 0))]
     covered = set().union(*(_days(e.start, e.end) & clock for e in applied))
     assert result.target == plain + dt.timedelta(days=len(covered))
     assert result.target >= result.due
