@@ -64,7 +64,7 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monke
         # the Prefect form, first with a date before the request: audited as rejected, and the form asked again
         resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-10-01"})
         asked_again = settle(run.id, after=paused.id).state
-        assert asked_again.is_paused() and asked_again.state_details.pause_key == "assess-decision-1"
+        assert asked_again.is_paused() and asked_again.state_details.pause_key == "decision-to-assess-1"
         resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-12-08"})
         crashed = settle(run.id, after=asked_again.id)
     assert crashed.state.is_failed()
