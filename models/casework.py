@@ -106,7 +106,8 @@ def open_case(
     actor: str,
     flags: Iterable[str] = (),
 ) -> Case:
-    """Register a request for an EHC needs assessment (CFA s36) and start its 6-week clock (reg 5(1))."""
+    """Register a request for an EHC needs assessment (CFA s36): its 6-week clock (reg 5(1)) and its 20 weeks
+    (reg 13(2)) start."""
     if not child_name.strip():
         raise InputError("--child-name", "must not be empty")
     if requester not in REQUESTERS:
@@ -147,6 +148,8 @@ def open_case(
           requester=requester)
     add_step(s, case, key=StepKey.ASSESS_DECISION, kind=StepKind.DECISION_TO_ASSESS, rule_id="assess.decision",
              role=LA, start=requested_on)
+    add_step(s, case, key=StepKey.PLAN_FINAL, kind=StepKind.FINAL_PLAN, rule_id="plan.final", role=LA,
+             start=requested_on)  # the 20 weeks run, and are watched, from the request (reg 13(2))
     move_stage(s, case, Stage.DECISION_TO_ASSESS, actor, "decision to assess due", requested_on)
     return case
 
