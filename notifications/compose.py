@@ -14,14 +14,14 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from models import statutory
-from models.cases import Case, Child, Contact, Step
+from models.cases import Case, Child, Contact, Step, utcnow
 from models.contacts import contact_for, family_email
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
-from models.outbox import OutboxMessage, existing_keys
+from models.outbox import Written, existing_keys, insert_new
 from models.settings import Settings, settings
-from models.vocabulary import ADVICE_LABELS, Role
-from notifications.outbox import enqueue
+from models.vocabulary import ADVICE_LABELS, OutboxStatus, Role
+from notifications.render import render
 
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
 
@@ -172,9 +172,9 @@ def check_personal_data(config: Settings) -> None:
         raise InputError("EHC_PERSONAL_DATA_IN_MESSAGES", f"must be one of {', '.join(PERSONAL_DATA)}")
 
 
-def write(s: Session, notices: Iterable[Notice]) -> list[OutboxMessage]:
-    """Write each notice's outbox rows in the caller's transaction; returns the rows this call wrote (a row whose
-    key is already in the outbox, written by an earlier or a concurrent run, is not written again)."""
+def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
+    """Write each notice's outbox rows in the caller's transaction, in bulk; returns the rows this call wrote (a
+    row whose key is already in the outbox, written by an earlier or a concurrent run, is not written again)."""
     notices = list(notices)
     if not notices:
         return []
@@ -185,16 +185,19 @@ def write(s: Session, notices: Iterable[Notice]) -> list[OutboxMessage]:
     wanted = [(n, r, k) for n, r, k in keyed if k not in written]
     cases = _by_id(s, Case, {n.case_id for n, _, _ in wanted if n.case_id})
     steps = _by_id(s, Step, {n.step_id for n, _, _ in wanted if n.step_id})
-    addresses, rows, contexts = _Addresses(s), [], {}
+    addresses, rows, contexts, now = _Addresses(s), [], {}, utcnow()
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
         if id(notice) not in contexts:
             contexts[id(notice)] = wording(s, config, notice, case, step)
         role, email = addresses.address(recipient, case)
-        rows.append(enqueue(s, idempotency_key=k, kind=TEMPLATES.get(notice.kind, str(notice.kind)),
-                            recipient_role=role, recipient_email=email, on=notice.on, context=contexts[id(notice)],
-                            case=case, step=step))
-    return rows
+        kind = TEMPLATES.get(notice.kind, str(notice.kind))
+        rendered = render(kind, {"reference": case.reference if case else None, **contexts[id(notice)]})
+        rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": kind,
+                     "recipient_role": role, "recipient_email": email, "subject": rendered.subject,
+                     "body_text": rendered.text, "body_html": rendered.html, "on": notice.on,
+                     "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now})
+    return insert_new(s, rows)
 
 
 def _by_id(s: Session, table, ids: set[int]) -> dict:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from deployments.demo import load
 from deployments.needs_assessment import serving, settle_cases
+from deployments.server import prefect_server
 from models import casework, invariant
 from models.cases import Case, Step
 from models.db import session
@@ -39,9 +40,9 @@ def open_case(name: str = "Nia Stall-Test") -> str:
 
 
 def test_a_decision_recorded_while_prefect_is_away_leaves_the_case_chased_and_the_watch_moves_its_run_on(
-        store_url, prefect_server, monkeypatch):
+        store_url, monkeypatch, tmp_path):
     ref = open_case()
-    with serving():
+    with prefect_server(f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}", tmp_path / "server.log"), serving():
         start(ref)
         settle_cases([ref])
         assert case_run(ref).state.state_details.pause_key.startswith("decision-to-assess-")
@@ -120,7 +121,7 @@ def test_a_case_with_nothing_owed_goes_on_the_sen_team_managers_queue_until_it_m
 
 
 @pytest.fixture(autouse=True)
-def _no_prefect_unless_asked(request, monkeypatch):
-    """Tests without the Prefect server fixture reconcile with no API configured: runs are left alone."""
-    if "prefect_server" not in request.fixturenames:
-        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+def _no_prefect_api():
+    """No Prefect API unless a test starts its own server: runs are left alone (and no other test's are seen)."""
+    with ps.temporary_settings(updates={ps.PREFECT_API_URL: ""}):
+        yield
