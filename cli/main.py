@@ -21,6 +21,7 @@ GROUPS = {
     "plan": "reviews", "review": "reviews",
     "watch": "watch", "queue": "watch", "outbox": "watch",
     "demo": "demo",
+    "report": "report",
 }
 
 
@@ -70,6 +71,12 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo)
 
 
+def _report(app: typer.Typer) -> None:
+    from cli import report
+
+    app.command("report")(report.report)
+
+
 def _commands_by_name() -> None:
     """EHC statutory pathway: clocks, cases, flows."""
 
@@ -90,6 +97,8 @@ def build(groups: Iterable[str] | None = None) -> typer.Typer:
         _demo(app)
     if "db" in wanted:
         _db(app)
+    if "report" in wanted:
+        _report(app)
     return app
 
 
