@@ -5,15 +5,26 @@ Q3 2025. Rows are inserted directly (SQLModel), dates chosen so each case sits o
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
+import yaml
+from prefect.artifacts import Artifact
+from prefect.client.orchestration import get_client
+from typer.testing import CliRunner
 
+from cli.main import app
+from deployments.quarterly_report import PARAMETERS, SCHEDULE, deployment
+from flows.quarterly_report import FLOW_NAME, quarterly_report
 from models import db, indicators, statutory
 from models.cases import Case, Child, ClockException, Step
-from models.indicators import WITHDRAWN, Period
+from models.indicators import REASONS, WITHDRAWN, Period
 from models.notices import Escalation
 from models.reviews import Review
+from tasks.report import ARTIFACT_KEY, CHARTS, CSV_FILE, JSON_FILE, charts, write_files
 
 Q3 = Period(dt.date(2026, 7, 1), dt.date(2026, 9, 30))
 D = dt.date
@@ -266,3 +277,111 @@ def test_the_first_working_day_after_a_quarter():
     assert indicators.first_working_day_after_quarter(D(2027, 1, 4))  # Friday 1 Jan a holiday, then a weekend
     assert not indicators.first_working_day_after_quarter(D(2024, 4, 1))  # Easter Monday 2024
     assert indicators.first_working_day_after_quarter(D(2024, 4, 2))
+
+
+# --- the charts, read back from their figures -----------------------------------------------------------------
+
+
+def bars(container) -> list[float]:
+    return [rect.get_height() for rect in container]
+
+
+def test_the_weeks_chart_plots_each_plans_weeks_against_the_20_week_line(report):
+    (ax,) = charts(report)["weeks_to_final_plan"].axes
+    assert {round(r.get_x() + r.get_width() / 2): r.get_height() for r in ax.containers[0]} == {19: 2, 20: 1, 25: 1,
+                                                                                                30: 1}
+    (line,) = ax.lines
+    assert list(line.get_xdata()) == [20, 20]
+
+
+def test_the_advice_chart_stacks_late_on_on_time_by_agency(report):
+    (ax,) = charts(report)["advice_lateness"].axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["health", "social care", "educational psychology",
+                                                          "education", "others"]
+    on_time, late = ax.containers
+    assert bars(on_time) == [1, 0, 1, 0, 1]
+    assert bars(late) == [0, 1, 0, 0, 0]
+    assert [r.get_y() for r in late] == [1, 0, 1, 0, 1]  # stacked on the on-time bar
+
+
+def test_the_overdue_chart_draws_each_weeks_end(report):
+    (ax,) = charts(report)["open_overdue_steps"].axes
+    (line,) = ax.lines
+    assert list(line.get_ydata()) == [1, 1, 1, 0, 1, 1, 2, 1, 0, 0, 1, 2, 1, 1]
+    assert (line.get_xdata()[0], line.get_xdata()[-1]) == (D(2026, 7, 7), D(2026, 9, 30))
+
+
+def test_the_reviews_chart_shows_due_and_on_time_per_month(report):
+    (ax,) = charts(report)["reviews_by_month"].axes
+    due, on_time = ax.containers
+    assert (bars(due), bars(on_time)) == ([1, 1, 1], [1, 0, 0])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-07", "2026-08", "2026-09"]
+
+
+def test_the_files_a_csv_and_four_pngs(report, tmp_path):
+    written = write_files(report, tmp_path)
+    assert sorted(p.name for p in written) == sorted([JSON_FILE, CSV_FILE, *CHARTS.values()])
+    for name in CHARTS.values():
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = {row[0]: row[1:] for row in csv.reader((tmp_path / CSV_FILE).open())}
+    assert rows["new_plans"] == ["5", "1", "0", ""]
+    assert rows["advice_on_time_by_source.social_care.late"] == ["1", "0", "0", ""]
+    assert rows["complaints_received"] == ["", "", "", REASONS["complaints_received"]]
+    assert json.loads((tmp_path / JSON_FILE).read_text())["indicators"]["requests"]["value"] == 5
+
+
+# --- the command, the flow and its schedule -----------------------------------------------------------------------
+
+
+def test_ehc_report_json(store_url):
+    build(store_url)
+    result = CliRunner().invoke(app, ["report", "--from", "2026-07-01", "--to", "2026-09-30", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["indicators"]["pct_within_20_weeks_excluding_exceptions"]["value"] == 66.7
+    assert "Child" not in result.stdout
+
+
+@pytest.mark.parametrize("args, line", [
+    (["--from", "2026-07-01", "--to", "2026-06-30"], "error: --to: 2026-06-30 is before --from 2026-07-01"),
+    (["--from", "2026-02-30", "--to", "2026-06-30"],
+     "error: --from: '2026-02-30' is not a real calendar date in the form YYYY-MM-DD"),
+])
+def test_ehc_report_bad_dates_are_one_line_and_exit_2(store_url, tmp_path, args, line):
+    result = CliRunner().invoke(app, ["report", *args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [line]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_flow_publishes_the_quarterly_artifact(store_url, prefect_server, tmp_path, monkeypatch):
+    build(store_url)
+    monkeypatch.setenv("EHC_TODAY", "2026-10-01")  # the first working day after Q3: the default period is Q3
+    state = quarterly_report(out_dir=str(tmp_path), only_on_first_working_day=True, return_state=True)
+    result = state.result()
+    assert result["period"] == {"from": "2026-07-01", "to": "2026-09-30"}
+    assert sorted(Path(f).name for f in result["files"]) == sorted([JSON_FILE, CSV_FILE, *CHARTS.values()])
+    artifact = Artifact.get(ARTIFACT_KEY)
+    assert artifact.type == "markdown"
+    assert "| new plans | 5 | 1 | 0 |" in artifact.data
+    assert "| pct within 20 weeks excluding exceptions | 66.7 | 100.0 | – |" in artifact.data
+    assert "| social care | 1 | 0 | 0 | 1 | 0.0 |" in artifact.data
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        assert client.read_artifacts() and artifact.flow_run_id == run.id
+    assert run.name == "quarterly-report-2026-10-01"
+    assert "Child" not in artifact.data + run.name + json.dumps(run.parameters)
+
+    monkeypatch.setenv("EHC_TODAY", "2026-10-02")  # the schedule's next firing: nothing to do
+    assert quarterly_report(out_dir=str(tmp_path / "again"), only_on_first_working_day=True) == {
+        "skipped": "2026-10-02 is not the first working day after a quarter"}
+    assert not (tmp_path / "again").exists()
+
+
+def test_the_schedule_is_the_one_prefect_yaml_deploys():
+    (schedule,) = deployment().schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 7 1-7 1,4,7,10 *", "Europe/London")
+    entry = next(d for d in yaml.safe_load((Path(__file__).parent.parent / "prefect.yaml").read_text())["deployments"]
+                 if d["name"] == FLOW_NAME)
+    assert entry["schedules"] == [{"cron": SCHEDULE.cron, "timezone": SCHEDULE.timezone}]
+    assert entry["parameters"] == PARAMETERS == {"only_on_first_working_day": True}
