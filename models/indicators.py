@@ -163,6 +163,12 @@ def _step(key: str):
     return Step.__table__.alias(key.replace(".", "_").replace(":", "_"))
 
 
+def _done_in(table, p: Period):
+    """The step was done in the period. Only `complete_step` sets `completed_on` (with status done), so the date
+    says it; a filter on status would lead SQLite down the `(status, due_on)` index through most of the table."""
+    return table.c.completed_on.between(p.first, p.last)
+
+
 def _on_case(alias, key: str, case_id):
     return sa.and_(alias.c.case_id == case_id, alias.c.key == key)
 
@@ -192,7 +198,7 @@ def _new_plans(p: Period):
     """Final plans first issued in the period after a needs assessment (a `plan.final` step done in it: a plan
     transferred in from another council has none)."""
     f = _step(FINAL)
-    return f, sa.and_(f.c.key == FINAL, f.c.status == DONE, f.c.completed_on.between(p.first, p.last))
+    return f, sa.and_(f.c.key == FINAL, _done_in(f, p))
 
 
 def new_plans(conn: sa.Connection, p: Period) -> dict:
@@ -245,8 +251,7 @@ def advice(conn: sa.Connection, p: Period) -> dict:
     kept = ~S.disapplied
     rows = conn.execute(
         sa.select(agency, _count(), _count(~kept), _count(sa.and_(kept, S.completed_on <= S.due_on)))
-        .where(S.kind == ADVICE, S.status == DONE, S.completed_on.between(p.first, p.last),
-               S.source.not_in(NOT_TIMED))
+        .where(S.kind == ADVICE, _done_in(Step.__table__, p), S.source.not_in(NOT_TIMED))
         .group_by(agency)).all()
     found = {name: (given, excepted, on_time) for name, given, excepted, on_time in rows}
     out = {}
