@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402  (after the backend is chosen)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from prefect import task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 
@@ -42,6 +43,7 @@ def _figure(title: str) -> tuple[Figure, object]:
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.add_subplot()
     ax.set_title(title)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts
     return fig, ax
 
 
