@@ -20,6 +20,7 @@ from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, CacheKeyFnPolicy
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.context import FlowRunContext
 from prefect.deployments import run_deployment
@@ -227,9 +228,14 @@ def api_answers() -> bool:
         return False
 
 
-def reschedule(run: FlowRun, why: str) -> None:
-    """Run it again from the top now: its process starts afresh and reads the store (as the UI's Retry does)."""
+def reschedule(run: FlowRun, why: str, forget_pauses: bool = False) -> None:
+    """Run it again from the top now: its process starts afresh and reads the store. `forget_pauses` for a run
+    that crashed or failed: the server's own rules then clear its used pause keys, so a wait it was in when it
+    died is asked afresh instead of answered with an input nobody gave."""
+    state = Scheduled(name="Reconciled", message=why)
     with get_client(sync_client=True) as client:
+        if forget_pauses and client.set_flow_run_state(run.id, state).status == SetStateStatus.ACCEPT:
+            return
         client.set_flow_run_state(run.id, Scheduled(name="Reconciled", message=why), force=True)
 
 
@@ -251,6 +257,6 @@ def reconcile_run(reference: str, forms: Mapping[str, type[CaseEvent]], flow: st
         reschedule(run, "the store has moved past what the run waits on")
         return "resumed"
     if state.is_crashed() or state.is_failed() or state.is_completed():
-        reschedule(run, f"the run was {state.name}; the store still expects it")
+        reschedule(run, f"the run was {state.name}; the store still expects it", forget_pauses=not state.is_completed())
         return "retried"
     return "running"
