@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import httpx
 from prefect import flow, get_run_logger
+from prefect.exceptions import ObjectNotFound, PrefectException
+from prefect.logging import get_logger
 
 from flows.needs_assessment import FORMS
 from models import invariant
@@ -34,7 +37,13 @@ def reconcile_all(on: dt.date, full: bool = True) -> dict:
     answers = api_answers()
     if answers:
         for reference in references:
-            outcomes[reconcile_run(reference, NEEDS_ASSESSMENT_FORMS)] += 1
+            try:
+                outcomes[reconcile_run(reference, NEEDS_ASSESSMENT_FORMS)] += 1
+            except ObjectNotFound:  # no deployment to start it from (a runner not yet serving): the next pass
+                outcomes["no deployment"] += 1
+            except (PrefectException, httpx.HTTPError, OSError) as exc:  # the API went away mid-pass
+                get_logger(__name__).warning("reconcile %s: %s", reference, type(exc).__name__)
+                outcomes["not reached"] += 1
     with session() as s:
         recovered = invariant.clear_recovered(s, on)
         stalled = [c for c in invariant.stalled_cases(s) if not (answers and _worked_on(c.reference))]
