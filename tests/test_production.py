@@ -182,11 +182,14 @@ def test_a_case_runs_from_request_to_final_plan_through_a_worker_on_an_authentic
         assert get_case(s, ref).status == CaseStatus.PLAN_IN_FORCE
 
     # What one execution costs through the worker: from Scheduled (started, resumed) to Running (the worker
-    # polled, started a process, the engine loaded the flow), and the run time Prefect counts.
-    starts = [b.timestamp - a.timestamp for a, b in zip(states, states[1:], strict=False)
-              if a.type.value == "SCHEDULED" and b.type.value in ("PENDING", "RUNNING")]
-    executions = sum(1 for st in states if st.type.value == "RUNNING")
-    print(f"\nproduction recipe: {executions} executions, Scheduled→Running median "
-          f"{statistics.median(x.total_seconds() for x in starts):.2f} s, run time {run.total_run_time.total_seconds():.2f} s, "
-          f"case driven in {wall:.1f} s")
-    assert executions >= 7
+    # polled, submitted a process, the process ran the pull step and loaded the flow), and Prefect's run time.
+    starts, scheduled = [], None
+    for st in states:
+        if st.type.value == "SCHEDULED":
+            scheduled = st.timestamp
+        elif st.type.value == "RUNNING" and scheduled is not None:
+            starts.append((st.timestamp - scheduled).total_seconds())
+    assert len(starts) >= 7  # the start, then one per act: decision, advice, meeting, plan decision, draft, final
+    run_time = run.total_run_time.total_seconds()
+    print(f"\nproduction recipe: {len(starts)} executions, Scheduled→Running median {statistics.median(starts):.1f} s "
+          f"(max {max(starts):.1f} s), run time {run_time:.2f} s, case driven in {wall:.0f} s")
