@@ -21,6 +21,7 @@ GROUPS = {  # a command → the group that defines it
     "plan": "plan", "review": "reviews",
     "watch": "watch", "queue": "watch", "outbox": "watch",
     "demo": "demo",
+    "serve": "serve",
 }
 
 
@@ -96,8 +97,14 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo_command(_whole_app))
 
 
+def _serve(app: typer.Typer) -> None:
+    from cli import serve
+
+    app.command("serve")(serve.serve)
+
+
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "demo": _demo}
+            "watch": _watch, "demo": _demo, "serve": _serve}
 
 
 def _commands_by_name() -> None:
