@@ -93,6 +93,22 @@ def _wait_healthy(api: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise TimeoutError(f"the Prefect server did not answer in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
+FOOTPRINT = ("flow_run", "flow_run_state", "task_run", "task_run_state", "log", "events")
+
+
+def _footprint(prefect_db: str) -> dict:
+    """Rows and their data bytes in the tables a case's run writes to, and the size on disk of every table with its
+    indexes, in the Prefect server's database."""
+    engine = sa.create_engine(sa.make_url(prefect_db).set(drivername="postgresql+psycopg"))
+    with engine.connect() as conn:
+        found = {t: conn.execute(sa.text(f"SELECT count(*), coalesce(sum(pg_column_size(r.*)), 0) FROM {t} r")).one()
+                 for t in FOOTPRINT}
+        found["bytes"] = conn.execute(sa.text("SELECT sum(pg_total_relation_size(relid)) FROM pg_stat_user_tables")
+                                      ).scalar_one()
+    engine.dispose()
+    return found
+
+
 def _basic(auth: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
 
@@ -136,7 +152,7 @@ def production(tmp_path, monkeypatch):
                 monkeypatch.setenv("EHC_DATABASE_URL", store)
                 monkeypatch.setenv("EHC_MAIL_FOLDER", str(tmp_path / "mail"))
                 monkeypatch.setenv("EHC_TODAY", "2026-01-05")  # the driver moves it day by day; restored after
-                yield api, client_env, worker_log
+                yield api, client_env, worker_log, prefect_db
         db.dispose_engine(store)
 
 
@@ -152,7 +168,7 @@ def test_a_case_runs_from_request_to_final_plan_through_a_worker_on_an_authentic
     from models.vocabulary import CaseStatus
     from tasks.waiting import case_run
 
-    api, env, worker_log = production
+    api, env, worker_log, prefect_db = production
 
     # A request without the auth string, or with a wrong one, is refused; with it, answered.
     assert httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).status_code == 401
@@ -169,6 +185,7 @@ def test_a_case_runs_from_request_to_final_plan_through_a_worker_on_an_authentic
                 assert [s.schedule.timezone for s in deployed[d["name"]].schedules] == \
                     [s["timezone"] for s in d.get("schedules", [])]
 
+        before = _footprint(prefect_db)
         started = time.monotonic()
         refs = drive((load()["on_time"],), cli_runner(app))
         wall = time.monotonic() - started
@@ -177,6 +194,7 @@ def test_a_case_runs_from_request_to_final_plan_through_a_worker_on_an_authentic
         assert run.state.is_completed(), f"{run.state.name}; worker log:\n{worker_log.read_text()[-3000:]}"
         assert run.work_pool_name == POOL
         states = client.read_flow_run_states(run.id)
+    after = _footprint(prefect_db)
 
     with session() as s:
         assert get_case(s, ref).status == CaseStatus.PLAN_IN_FORCE
@@ -192,4 +210,7 @@ def test_a_case_runs_from_request_to_final_plan_through_a_worker_on_an_authentic
     assert len(starts) >= 7  # the start, then one per act: decision, advice, meeting, plan decision, draft, final
     run_time = run.total_run_time.total_seconds()
     print(f"\nproduction recipe: {len(starts)} executions, Scheduled→Running median {statistics.median(starts):.1f} s "
-          f"(max {max(starts):.1f} s), run time {run_time:.2f} s, case driven in {wall:.0f} s")
+          f"(max {max(starts):.1f} s), run time {run_time:.2f} s, case driven in {wall:.0f} s; Prefect database "
+          f"+{(after['bytes'] - before['bytes']) / 1024:.0f} KiB on disk; rows (data): "
+          + ", ".join(f"{t} +{after[t][0] - before[t][0]} ({(after[t][1] - before[t][1]) / 1024:.0f} KiB)"
+                      for t in FOOTPRINT))
