@@ -97,12 +97,14 @@ FOOTPRINT = ("flow_run", "flow_run_state", "task_run", "task_run_state", "log", 
 
 
 def _footprint(prefect_db: str) -> dict:
-    """Rows and their data bytes in the tables a case's run writes to, and the size on disk of every table with its
-    indexes, in the Prefect server's database."""
+    """Rows and their data bytes in the tables a case's run writes to, the size on disk of every table with its
+    indexes, and the transactions committed so far, in the Prefect server's database."""
     engine = sa.create_engine(sa.make_url(prefect_db).set(drivername="postgresql+psycopg"))
     with engine.connect() as conn:
         found = {t: conn.execute(sa.text(f"SELECT count(*), coalesce(sum(pg_column_size(r.*)), 0) FROM {t} r")).one()
                  for t in FOOTPRINT}
+        found["commits"] = conn.execute(sa.text("SELECT xact_commit FROM pg_stat_database WHERE datname = "
+                                                "current_database()")).scalar_one()  # the server's transactions
         found["bytes"] = conn.execute(sa.text("SELECT sum(pg_total_relation_size(relid)) FROM pg_stat_user_tables")
                                       ).scalar_one()
     engine.dispose()
@@ -211,6 +213,7 @@ def test_a_case_runs_from_request_to_final_plan_through_a_worker_on_an_authentic
     run_time = run.total_run_time.total_seconds()
     print(f"\nproduction recipe: {len(starts)} executions, Scheduled→Running median {statistics.median(starts):.1f} s "
           f"(max {max(starts):.1f} s), run time {run_time:.2f} s, case driven in {wall:.0f} s; Prefect database "
-          f"+{(after['bytes'] - before['bytes']) / 1024:.0f} KiB on disk; rows (data): "
+          f"+{(after['bytes'] - before['bytes']) / 1024:.0f} KiB on disk, {after['commits'] - before['commits']} "
+          "transactions; rows (data): "
           + ", ".join(f"{t} +{after[t][0] - before[t][0]} ({(after[t][1] - before[t][1]) / 1024:.0f} KiB)"
                       for t in FOOTPRINT))
