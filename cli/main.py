@@ -22,6 +22,7 @@ GROUPS = {  # a command → the group that defines it
     "watch": "watch", "queue": "watch", "outbox": "watch",
     "demo": "demo",
     "report": "report",
+    "serve": "serve",
 }
 
 
@@ -103,8 +104,14 @@ def _report(app: typer.Typer) -> None:
     app.command("report")(report.report)
 
 
+def _serve(app: typer.Typer) -> None:
+    from cli import serve
+
+    app.command("serve")(serve.serve)
+
+
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "demo": _demo, "report": _report}
+            "watch": _watch, "demo": _demo, "report": _report, "serve": _serve}
 
 
 def _commands_by_name() -> None:
