@@ -29,9 +29,12 @@ from prefect.input import RunInput
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Scheduled
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from models import waiting as store
 from models.casework import get_case
+from models.contacts import staff_member
 from models.db import session
 from models.errors import InputError
 from models.notice import Notice
@@ -58,7 +61,9 @@ class CaseEvent(RunInput):
     condition a run waiting for this act is suspended on (a step key; `advice` for every advice step;
     `{cycle}` stands for the case's current review cycle); `flow` the flow whose run waits for it."""
 
-    reference: str
+    reference: SkipJsonSchema[str] = ""  # the case the run is for: not on the form, so it cannot be changed there
+    recorded_by: str | None = Field(None, description="Who is recording this: your name or email as the council's "
+                                                       "directory has it (the audit keeps it)")
     flow: ClassVar[str] = NEEDS_ASSESSMENT
     waits_on: ClassVar[str]
     title: ClassVar[str]
@@ -140,13 +145,16 @@ def record(event: CaseEvent, actor: str) -> list[Notice]:
 
 @task(name="record event", task_run_name="{reference} record {given.__class__.__name__}", cache_policy=ONCE_PER_RUN)
 def record_event(reference: str, given: CaseEvent) -> bool:
-    """Record an answer given on the Prefect form. A bad answer is audited as rejected (so the form is asked
-    again) and never half-written."""
+    """Record an answer given on the Prefect form, in the name of who gave it (checked against the council's
+    directory). A bad answer is audited as rejected (so the form is asked again) and never half-written."""
+    given.reference = given.reference or reference
     if given.reference != reference:
         error = InputError("reference", f"the form is for {reference}")
     else:
         try:
-            record(given, UI_ACTOR)
+            with session() as s:
+                actor = staff_member(s, given.recorded_by)
+            record(given, f"{actor} (Prefect form)")
             return True
         except InputError as exc:
             error = exc
