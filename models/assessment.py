@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
-from models import reviews, statutory
+from models import review_cycle, statutory
 from models.cases import AuditEvent, Case, Step
 from models.casework import (
     LA,
@@ -364,7 +364,7 @@ def put_plan_in_force(s: Session, reference: str) -> dt.date:
     case = get_case(s, reference)
     issued_on = find_step(s, case, "plan.final").completed_on
     draft = find_step(s, case, "plan.draft")
-    reviews.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=draft.details.get("setting_requested"))
+    review_cycle.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=draft.details.get("setting_requested"))
     enqueue(s, idempotency_key=f"notice:final_plan:case:{case.id}", kind="family_notice", recipient_role=FAMILY,
             recipient_email=family_email(s, case), on=issued_on, case=case,
             context={"council": settings().council_name, "action": "final EHC plan issued (reg 13(2))",
