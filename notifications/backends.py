@@ -21,7 +21,7 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from models.errors import InputError
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
 from models.settings import settings
 
 ADDRESS = re.compile(r"[^\s@<>\"']+@[^\s@<>\"']+")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models.db import session
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
 from notifications.backends import Backend, Rejected, RetryLater
 
 LEASE = dt.timedelta(minutes=10)

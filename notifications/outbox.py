@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models.cases import Case, Step
-from models.notices import OutboxMessage
+from models.outbox import OutboxMessage
 from notifications.render import render
 
 

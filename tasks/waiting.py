@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from typing import ClassVar
 from uuid import UUID
 
@@ -19,12 +20,14 @@ from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, CacheKeyFnPolicy
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.context import FlowRunContext
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run, suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import flow_run
+from prefect.states import Scheduled
 
 from models import waiting as store
 from models.casework import get_case
@@ -202,3 +205,14 @@ def wake(event: CaseEvent, wait: float = 60) -> str:
         return "suspended"  # e.g. advice from one source while others are outstanding: nothing for the run yet
     resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
     return "resumed"
+
+
+def catch_up(run: FlowRun, forms: Iterable[type[CaseEvent]]) -> bool:
+    """Resume a suspended run, without an answer, when the store no longer waits on the act it is suspended on
+    (recorded with Prefect unreachable or with `--no-run`, or the case closed): it reads the store again and
+    finds nothing to record. Returns whether it was resumed."""
+    form = {f.slug(): f for f in forms}.get(paused_on(run) or "")
+    if form is None or still_waiting(run.parameters["reference"], form):
+        return False
+    with get_client(sync_client=True) as client:  # what the resume endpoint does for a suspended run
+        return client.set_flow_run_state(run.id, Scheduled(name="Resuming")).status == SetStateStatus.ACCEPT
