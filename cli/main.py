@@ -53,7 +53,12 @@ def _events_and_reviews(app: typer.Typer, reviews_too: bool) -> None:
     if reviews_too:
         from cli import reviews
 
-        reviews.register(app, events.plan_app)
+        app.add_typer(reviews.app, name="review")
+        present = {command.name for command in events.plan_app.registered_commands}  # shared: add each once
+        for name, fn in (("cease", reviews.cease), ("ceased", reviews.ceased), ("transfer-out", reviews.transfer_out),
+                         ("transferred", reviews.transferred)):
+            if name not in present:
+                events.plan_app.command(name)(fn)
 
 
 def _watch(app: typer.Typer) -> None:
