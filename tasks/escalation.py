@@ -14,8 +14,8 @@ from models.cases import Case, utcnow
 from models.casework import audit
 from models.db import session
 from models.errors import InputError
-from models.notices import Escalation
-from models.watch import get_escalation, queue_items
+from models.escalation import Escalation, queue_items
+from models.escalation import _item as get_escalation
 
 QUEUE_BY_ROLE = {
     "dco": "dco",

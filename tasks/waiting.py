@@ -171,10 +171,12 @@ def case_run(reference: str, flow: str = NEEDS_ASSESSMENT) -> FlowRun | None:
 def start(reference: str, flow: str = NEEDS_ASSESSMENT, name: str | None = None, stage: str = "request",
           **parameters) -> FlowRun:
     """Start a run of the deployment `flow/flow` for the case, once: its idempotency key (flow and run name)
-    makes a second start return the first run."""
+    makes a second start return the first run. Never a subflow of the caller (a scheduler's run): a subflow
+    cannot suspend."""
     name = name or reference
     return run_deployment(f"{flow}/{flow}", parameters={"reference": reference, **parameters}, flow_run_name=name,
-                          timeout=0, tags=[f"case:{reference}", f"stage:{stage}"], idempotency_key=f"{flow}:{name}")
+                          timeout=0, tags=[f"case:{reference}", f"stage:{stage}"], idempotency_key=f"{flow}:{name}",
+                          as_subflow=False)
 
 
 def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> FlowRun:

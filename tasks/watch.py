@@ -23,19 +23,9 @@ from models.contacts import contact_for
 from models.db import session
 from models.errors import InputError
 from models.settings import Settings, settings
-from models.watch import (
-    OpenStep,
-    Sweep,
-    escalate,
-    existing_keys,
-    failed_messages,
-    last_sweep,
-    max_step_id,
-    open_due_dates,
-    queue_items,
-    record_sweep,
-    steps_to_chase,
-)
+from models.deadline_watch import OpenStep, Sweep, last_sweep, max_step_id, open_due_dates, record_sweep, steps_to_chase
+from models.escalation import escalate, queue_items
+from models.outbox import existing_keys, failed_messages
 from notifications.backends import configured_backend
 from notifications.dispatch import DispatchReport, dispatch
 from notifications.outbox import enqueue
