@@ -6,8 +6,8 @@ import typer
 
 from cli.common import date_arg, input_errors, print_json
 from models.db import session
-from models.settings import settings, today
 from models.outbox import failed_messages
+from models.settings import settings, today
 from notifications.backends import configured_backend
 from notifications.dispatch import dispatch, retry_failed
 from tasks import escalation

@@ -21,11 +21,11 @@ from models.cases import Case, Child, Contact, Step
 from models.casework import LA
 from models.contacts import contact_for
 from models.db import session
-from models.errors import InputError
-from models.settings import Settings, settings
 from models.deadline_watch import OpenStep, Sweep, last_sweep, max_step_id, open_due_dates, record_sweep, steps_to_chase
+from models.errors import InputError
 from models.escalation import escalate, queue_items
 from models.outbox import existing_keys, failed_messages
+from models.settings import Settings, settings
 from notifications.backends import configured_backend
 from notifications.dispatch import DispatchReport, dispatch
 from notifications.outbox import enqueue

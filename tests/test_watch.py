@@ -15,9 +15,9 @@ from cli.main import app
 from models import casework, statutory
 from models.cases import Case
 from models.db import session
+from models.deadline_watch import record_sweep
 from models.escalation import Escalation
 from models.outbox import OutboxMessage
-from models.deadline_watch import record_sweep
 from tasks.escalation import queue_for
 from tasks.watch import run_watch
 
