@@ -18,7 +18,7 @@ from models.errors import InputError
 from models.outbox import OutboxMessage
 from models.review import get_review
 from notifications import compose
-from tests.test_review_cycles import act
+from tests.test_review_cycles import act, clock  # noqa: F401 (the module's clock)
 from tests.test_review_cycles import plan_in_force as _plan
 
 D = dt.date.fromisoformat

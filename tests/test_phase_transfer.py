@@ -14,7 +14,7 @@ from models import casework, review_cycle, review_decision
 from models.db import session
 from models.errors import InputError
 from models.review import get_review
-from tests.test_review_cycles import act, plan_in_force
+from tests.test_review_cycles import act, clock, plan_in_force  # noqa: F401 (the module's clock)
 
 D = dt.date.fromisoformat
 PFA = {"pfa_employment": "supported internship", "pfa_independent_living": "cooking and budgeting",

@@ -22,6 +22,12 @@ PFA = {"pfa_employment": "work experience in Year 10", "pfa_independent_living":
        "pfa_community": "youth club", "pfa_health": "moves to adult services planned"}
 
 
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """An injected clock after every date these tests act on: an act refuses a day after today."""
+    monkeypatch.setenv("EHC_TODAY", "2030-01-01")
+
+
 def plan_in_force(dob: str, issued: str, flags=(), setting: str | None = "Oak Primary", name="Test Child") -> str:
     """A case whose final plan was issued on `issued` (its assessment is not under test here)."""
     with session() as s:

@@ -15,7 +15,7 @@ from models.db import session
 from models.escalation import Escalation
 from models.outbox import OutboxMessage
 from tasks.watch import run_watch
-from tests.test_review_cycles import act, plan_in_force
+from tests.test_review_cycles import act, clock, plan_in_force  # noqa: F401 (the module's clock)
 from tests.test_watch import messages, weekdays
 
 D = dt.date.fromisoformat
