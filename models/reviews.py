@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import statutory
+from models.addresses import email_address
 from models.cases import Case, Child, Step, utcnow
 from models.casework import (
     LA,
@@ -631,8 +632,7 @@ def begin_transfer_out(s: Session, case: Case, *, aware_on: dt.date, move_on: dt
         raise InputError("REF", f"{case.reference} has no plan in force")
     if not to_council.strip():
         raise InputError("--to-council", "must not be empty")
-    if "@" not in to_email:
-        raise InputError("--to-email", f"{to_email!r} is not an email address")
+    to_email = email_address(to_email, "--to-email")
     step = add_step(s, case, key="transfer.send_plan", kind="transfer_out", rule_id="transfer.send_plan", role=LA,
                     start=aware_on, facts={"move_date": move_on.isoformat()},
                     details={"to_council": to_council.strip(), "to_email": to_email})

@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from models import statutory
 from models.cases import AuditEvent, Case, Step, utcnow
 from models.contacts import FAMILY
+from models.errors import InputError
 from models.notices import Escalation, OutboxMessage
 
 SWEPT = "deadline watch swept"
@@ -190,3 +192,63 @@ def failed_messages(s: Session) -> list[FailedMessage]:
         .order_by(OutboxMessage.id)
     )
     return [FailedMessage(*row) for row in s.exec(query)]
+
+
+WATCH_TIERS = ("reminder", "due_today", "overdue", "still_overdue")
+UNSENT = ("pending", "failed")
+UNDONE = "deadline watch undone"
+
+
+class Undone(NamedTuple):
+    sweeps: int
+    messages_removed: int
+    messages_already_sent: int
+    escalations_removed: int
+    escalations_lowered: int
+
+
+def _watch_messages(on: dt.date):
+    """The outbox rows a sweep for `on` wrote: its tiers (`<tier>:step:<id>:<day>`), its escalation notices
+    and its DCO digest, all dated `on`. Messages a caseworker's act wrote that day have other keys."""
+    c = OutboxMessage.__table__.c
+    keys = [c.idempotency_key.startswith(f"{tier}:step:") for tier in WATCH_TIERS]
+    keys += [c.idempotency_key.startswith("escalation:step:"), c.idempotency_key == f"dco_digest:day:{on.isoformat()}"]
+    return sa.and_(c.on == on, sa.or_(*keys))
+
+
+def undo_sweep(s: Session, on: dt.date, today: dt.date, repeat_every: int, actor: str) -> Undone:
+    """Forget the deadline watch that ran for `on` (a mistyped `--as-of`), so the next real day's watch chases
+    again: its sweep record goes, with the messages it wrote that are not sent yet; the open escalations it
+    opened go, and those it raised (the DCO's carry no notice, so all of theirs) fall back to the tier of the
+    latest remaining sweep up to today. Messages
+    already sent stay (they cannot be recalled) and are counted. The undoing is itself audited."""
+    events = list(s.exec(select(AuditEvent).where(col(AuditEvent.case_id).is_(None), AuditEvent.action == SWEPT,
+                                                  AuditEvent.on == on)))
+    if not events:
+        raise InputError("--as-of", f"no deadline watch ran for {on.isoformat()}")
+    c = OutboxMessage.__table__.c
+    sent = s.connection().execute(sa.select(func.count()).where(_watch_messages(on), c.status.not_in(UNSENT))).one()[0]
+    raised = set(s.connection().execute(sa.select(c.step_id).where(_watch_messages(on), c.kind == "escalation"))
+                 .scalars())
+    removed = s.connection().execute(sa.delete(OutboxMessage).where(_watch_messages(on), c.status.in_(UNSENT)))
+    opened = list(s.exec(select(Escalation).where(Escalation.opened_on == on, col(Escalation.resolved_at).is_(None))))
+    for item in opened:
+        s.delete(item)
+    for event in events:
+        s.delete(event)
+    s.flush()
+    kept = s.exec(select(func.max(AuditEvent.on)).where(col(AuditEvent.case_id).is_(None), AuditEvent.action == SWEPT,
+                                                        col(AuditEvent.on) <= today)).one()
+    lowered = 0
+    rows = s.exec(select(Escalation, Step.due_on).join(Step, Step.id == Escalation.step_id)
+                  .where(col(Escalation.resolved_at).is_(None),
+                         sa.or_(col(Escalation.step_id).in_(raised), Escalation.queue == "dco")))
+    for item, due_on in rows:
+        chase = statutory.chase_tier(due_on, kept, repeat_every=repeat_every) if kept else None
+        tier = max(chase.level, 1) if chase and chase.tier in ("overdue", "still_overdue") else 1
+        if item.tier > tier:
+            item.tier, lowered = tier, lowered + 1
+            s.add(item)
+    undone = Undone(len(events), removed.rowcount, sent, len(opened), lowered)
+    s.add(AuditEvent(case_id=None, actor=actor, action=UNDONE, on=on, detail=undone._asdict()))
+    return undone

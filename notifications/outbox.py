@@ -20,7 +20,12 @@ def find(s: Session, idempotency_key: str) -> OutboxMessage | None:
     return s.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)).first()
 
 
-def enqueue(
+def enqueue(s: Session, **message) -> OutboxMessage:
+    """Write a message to the outbox once; a second call with the same key returns the first row unchanged."""
+    return enqueue_once(s, **message)[0]
+
+
+def enqueue_once(
     s: Session,
     *,
     idempotency_key: str,
@@ -31,11 +36,12 @@ def enqueue(
     context: dict,
     case: Case | None = None,
     step: Step | None = None,
-) -> OutboxMessage:
-    """Write a message to the outbox once; a second call with the same key returns the first row unchanged."""
+) -> tuple[OutboxMessage, bool]:
+    """`enqueue`, saying whether this call wrote the row (False: an earlier or a concurrent writer did), so a
+    report counts only its own messages."""
     existing = find(s, idempotency_key)
     if existing is not None:
-        return existing
+        return existing, False
     rendered = render(kind, {"reference": case.reference if case else None, **context})
     message = OutboxMessage(
         idempotency_key=idempotency_key,
@@ -56,5 +62,5 @@ def enqueue(
         winner = find(s, idempotency_key)
         if winner is None:  # not a duplicate key: a real fault, which must not pass for a sent message
             raise
-        return winner  # another worker wrote the same key between our read and our insert
-    return message
+        return winner, False  # another worker wrote the same key between our read and our insert
+    return message, True

@@ -38,7 +38,7 @@ from models.watch import (
 )
 from notifications.backends import configured_backend
 from notifications.dispatch import DispatchReport, dispatch
-from notifications.outbox import enqueue
+from notifications.outbox import enqueue, enqueue_once
 from tasks.escalation import queue_for
 
 DEFAULT_REMINDER_DAYS = (10, 3)
@@ -229,10 +229,11 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
         context = None
         if key[step.id] not in written:
             context = _context(s, config, case, step, chase, on)
-            enqueue(s, idempotency_key=key[step.id], kind=kind, recipient_role=recipient,
-                    recipient_email=directory.email_for(step, recipient), on=on, context=context, case=case,
-                    step=step)
-            report.count(kind)
+            _, new = enqueue_once(s, idempotency_key=key[step.id], kind=kind, recipient_role=recipient,
+                                  recipient_email=directory.email_for(step, recipient), on=on, context=context,
+                                  case=case, step=step)
+            if new:  # not a concurrent run's: each run counts only what it wrote
+                report.count(kind)
         if chase.tier not in ("overdue", "still_overdue"):
             continue
         queue = queue_for(step.role)
@@ -241,11 +242,12 @@ def act(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) ->
         report.escalations_raised += change == "raised"
         if change and queue != "dco":  # the DCO hears about health advice in one daily digest instead
             context = context or _context(s, config, case, step, chase, on)
-            enqueue(s, idempotency_key=f"escalation:step:{step.id}:{chase.level}", kind="escalation",
-                    recipient_role=queue, recipient_email=directory.email(queue), on=on,
-                    context={**context, "queue": queue, "escalation_id": item.id, "responsible": recipient},
-                    case=case, step=step)
-            report.count("escalation")
+            _, new = enqueue_once(s, idempotency_key=f"escalation:step:{step.id}:{chase.level}", kind="escalation",
+                                  recipient_role=queue, recipient_email=directory.email(queue), on=on,
+                                  context={**context, "queue": queue, "escalation_id": item.id,
+                                           "responsible": recipient}, case=case, step=step)
+            if new:
+                report.count("escalation")
 
 
 def dco_digest(s: Session, on: dt.date) -> bool:
