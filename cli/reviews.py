@@ -37,7 +37,7 @@ from tasks.review import (
     start_review,
 )
 from tasks.transfer import CeaseDecided, PlanCeased, PlanTransferred, TransferOutBegun
-from tasks.waiting import record, wake
+from tasks.waiting import api_configured, record, wake
 
 app = typer.Typer(help="Annual reviews of EHC plans (CFA s44; reg 18, 20-22).", no_args_is_help=True)
 
@@ -59,9 +59,21 @@ def _warn(reference: str, exc: Exception) -> None:
                       "review scheduler catches it up", markup=False, highlight=False)
 
 
+def _no_api(reference: str) -> bool:
+    """Without a Prefect API (PREFECT_API_URL unset) Prefect would start a temporary server that reaches no runner:
+    say so in one line instead; the act stands and the review scheduler catches the run up."""
+    if api_configured():
+        return False
+    err_console.print(f"warning: the Prefect run of {reference} was not reached: PREFECT_API_URL is not set; the "
+                      "review scheduler catches it up", markup=False, highlight=False)
+    return True
+
+
 def _wake(event: ReviewEvent) -> None:
     """Resume the review run if it waits for this act, or if the store has moved past what it waits for (the
     case closed); prints how the run took it."""
+    if _no_api(event.reference):
+        return
     try:
         outcome = wake(event)
         if outcome == "suspended" and catch_up_case(event.reference):
@@ -94,7 +106,7 @@ def open_(reference: str = REF, setting: str = typer.Option(None, "--setting", h
         review = review_cycle.open_review(s, get_case(s, reference), today(), settings().actor, setting=setting)
     typer.echo(f"{reference}: review {review.cycle} open; meeting by {review.meeting_by_on}, "
                f"period ends {review.annual_due_on}")
-    if no_run:
+    if no_run or _no_api(reference):
         return
     try:
         start_review(reference, review.cycle)

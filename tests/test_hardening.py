@@ -16,16 +16,16 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models import casework, db
-from models.cases import AuditEvent, Case, Child
+from models.cases import AuditEvent, Case, Child, Step
 from models.db import session
 from models.deadline_watch import SWEPT, UNDONE
 from models.errors import InputError
 from models.escalation import Escalation
 from models.outbox import OutboxMessage
+from notifications import compose
 from notifications import dispatch as dispatcher
 from notifications.backends import Delivery, FileBackend, Rejected, SendGridBackend
 from notifications.outbox import enqueue
-from tasks import watch as watch_task
 from tasks.watch import run_watch
 from tests.conftest import BACKENDS
 from tests.test_review_cycles import plan_in_force
@@ -297,9 +297,11 @@ def test_a_watch_for_a_day_after_today_or_an_empty_day_is_refused_and_writes_not
 
 
 def _escalations() -> dict[str, tuple[int, dt.date]]:
+    """The escalations of the cases' decisions to assess (their 20 weeks are steps too, escalated only in 2030)."""
     with session() as s:
         return {ref: (e.tier, e.opened_on) for e, ref in s.exec(
-            select(Escalation, Case.reference).join(Case, Case.id == Escalation.case_id))}
+            select(Escalation, Case.reference).join(Case, Case.id == Escalation.case_id)
+            .join(Step, Step.id == Escalation.step_id).where(Step.key == "assess.decision"))}
 
 
 def test_a_watch_run_for_a_wrong_day_can_be_undone_and_the_next_real_day_chases_again(store, monkeypatch):
@@ -323,7 +325,7 @@ def test_a_watch_run_for_a_wrong_day_can_be_undone_and_the_next_real_day_chases_
     undone = invoke("watch", "--undo", "--as-of", "2030-01-07")
     assert undone.exit_code == 0, undone.output
     assert undone.stdout.strip() == (f"2030-01-07: watch undone; messages removed {len(written) - 1} (already sent 1);"
-                                     " escalations removed 1, lowered 1")
+                                     " escalations removed 3, lowered 1")  # fresh's decision, both 20 weeks
     assert _escalations() == {late: (2, D("2026-11-30"))}
     with session() as s:
         kept = s.exec(select(OutboxMessage)).all()
@@ -426,6 +428,6 @@ def test_a_watch_counts_only_the_messages_it_wrote_not_a_concurrent_runs(store, 
                            requester="parent", today=TODAY, actor="t")
     first = run_watch(TODAY)
     assert first.messages == {"escalation": 1, "overdue": 1}
-    monkeypatch.setattr(watch_task, "existing_keys", lambda s, keys: set())  # the read before the other's write
+    monkeypatch.setattr(compose, "existing_keys", lambda s, keys: set())  # the read before the other's write
     second = run_watch(TODAY)
     assert second.messages == {} and second.chases == first.chases
