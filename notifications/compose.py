@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from models import statutory
 from models.cases import Case, Child, Contact, Step, utcnow
@@ -201,6 +202,11 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
 
 
 def _by_id(s: Session, table, ids: set[int]) -> dict:
+    """Rows of `table` by id, as plain rows (a watch day reads thousands: no ORM objects)."""
     if not ids:
         return {}
-    return {row.id: row for row in s.exec(select(table).where(col(table.id).in_(ids)))}
+    ids, c, found = list(ids), table.__table__.c, {}
+    for i in range(0, len(ids), 1000):
+        found.update({row.id: row for row in s.connection().execute(sa.select(table.__table__)
+                                                                    .where(c.id.in_(ids[i:i + 1000])))})
+    return found
