@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     council_name: str = "Demo Borough Council"
     actor: str = "caseworker"
     today: str | None = None  # YYYY-MM-DD: an injected clock for demos and tests
-    # messages (issue 5): where they go, and how much personal data a body may carry
+    # messages: where they go, and how much personal data a body may carry
     mail_backend: str = "file"  # file | sendgrid
     mail_folder: str = "outbox-mail"  # the file backend writes one .eml per message here
     mail_from: str = "sen.team@example.org"
