@@ -43,7 +43,7 @@ def due_prompts(s: Session, on: dt.date) -> list[Due]:
     latest_dob = dt.date(on.year - AGE, on.month, on.day) if (on.month, on.day) != (2, 29) else \
         dt.date(on.year - AGE, 2, 28)
     prompted = sa.select(st.id).where(st.case_id == c.id, st.key.in_([CEASE_REVIEW_KEY, StepKey.PLAN_CEASE]))
-    query = (sa.select(c.id, c.reference, ch.date_of_birth).join(ch, ch.id == c.child_id)
+    query = (sa.select(c.id, c.reference, ch.date_of_birth).join(Child.__table__, ch.id == c.child_id)
              .where(c.status == CaseStatus.PLAN_IN_FORCE, ch.date_of_birth <= latest_dob, ~sa.exists(prompted))
              .order_by(c.id))
     return [Due(*row) for row in s.exec(query)]

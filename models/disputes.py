@@ -61,9 +61,10 @@ def _stage(s: Session, case: Case, d: Dispute, part: str, on: dt.date, action: s
                     details={"action": action, "local_target": True})
 
 
-def _notice(kind: NoticeKind, d: Dispute, case: Case, on: dt.date, step_id: int | None, **facts) -> Notice:
+def _notice(kind: NoticeKind, d: Dispute, case: Case, on: dt.date, step_id: int | None, stage: str = RESOLVE,
+            **facts) -> Notice:
     party = DisputeParty(d.party)
-    return Notice(kind, on, (Recipient(TOLD[party]),), case_id=case.id, step_id=step_id, occasion=str(d.n),
+    return Notice(kind, on, (Recipient(TOLD[party]),), case_id=case.id, step_id=step_id, occasion=f"{d.n}:{stage}",
                   facts={"party": str(party), "subject": d.subject, **facts})
 
 
@@ -100,7 +101,8 @@ def escalated(s: Session, reference: str, on: dt.date, today: dt.date, actor: st
     s.add(d)
     step = _stage(s, case, d, DISPUTES_PROCESS, on, f"a dispute over {d.subject} in the disputes process")
     audit(s, case, actor, "dispute escalated", on=on, dispute=d.n)
-    return [_notice(NoticeKind.DISPUTE_RAISED, d, case, on, step.id, resolve_by=step.due_on, escalated=True)]
+    return [_notice(NoticeKind.DISPUTE_RAISED, d, case, on, step.id, DISPUTES_PROCESS, resolve_by=step.due_on,
+                    escalated=True)]
 
 
 def resolved(s: Session, reference: str, on: dt.date, how: str, today: dt.date, actor: str,
