@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models import statutory
+from models.assessment import appeal_rights
 from models.cases import Case, Step, utcnow
 from models.casework import (
     add_step,
@@ -282,7 +283,8 @@ def decided(s: Session, reference: str, outcome: str, on: dt.date, today: dt.dat
 
 def limit_met(s: Session, reference: str, limit: str, on: dt.date, today: dt.date, actor: str) -> list[Notice]:
     """The council did what an order or concession required (`limit`, e.g. `tribunal.assess`). Issuing the plan
-    settles the decision whether to issue; a notice that no plan will be issued closes the case again."""
+    settles the decision whether to issue; a notice that no plan will be issued closes the case again, and is
+    itself appealable (its notice carries the rights)."""
     case = get_case(s, reference)
     appeal = current(s, case)
     step = open_step(s, case, appeal_key(appeal.n, limit), "--limit")
@@ -293,9 +295,11 @@ def limit_met(s: Session, reference: str, limit: str, on: dt.date, today: dt.dat
             decision = find_step(s, case, appeal_key(appeal.n, other))
             if decision is not None:
                 complete_step(s, decision, on, actor, case, issue=True)
-    if limit in NO_PLAN:
+    if limit in NO_PLAN:  # a fresh decision not to issue, with its own rights of mediation and appeal (reg 10)
         close_case(s, case, on, actor, ClosedReason.NOT_TO_ISSUE, f"no plan after the appeal {appeal.n}",
                    limit=limit)
+        return [Notice(NoticeKind.REFUSAL_TO_ISSUE, on, FAMILY, case_id=case.id, step_id=step.id,
+                       occasion=f"appeal:{appeal.n}", facts=appeal_rights(case, on))]
     return []
 
 

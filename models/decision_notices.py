@@ -13,6 +13,7 @@ from models.errors import InputError
 from models.vocabulary import AppealGround, ReviewDecision, StepKey, StepKind, StepStatus
 
 GROUNDS = tuple(AppealGround)
+AFTER_APPEAL_NO_PLAN = ("tribunal.not_to_issue", "unopposed.not_to_issue")  # a notice that no plan will be issued
 
 
 def ground_of(value: str, field: str = "--against") -> AppealGround:
@@ -37,8 +38,10 @@ def notice_on(s: Session, case: Case, ground: AppealGround, field: str = "--agai
     """The day the decision appealed against was notified; a case with no such decision is an input error."""
     if ground == AppealGround.REFUSAL_TO_ASSESS:
         on = _refused(s, case, StepKey.ASSESS_DECISION, "assess")  # reg 5(3)
-    elif ground == AppealGround.REFUSAL_TO_ISSUE:
-        on = _refused(s, case, StepKey.PLAN_DECISION, "issue")  # reg 10(1)
+    elif ground == AppealGround.REFUSAL_TO_ISSUE:  # reg 10(1), or after an order or a concession to assess
+        after_appeal = [st.completed_on for st in case_steps(s, case) if st.rule_id in AFTER_APPEAL_NO_PLAN
+                        and st.status == StepStatus.DONE and st.details.get("issue") is not True]
+        on = max([d for d in (_refused(s, case, StepKey.PLAN_DECISION, "issue"), *after_appeal) if d], default=None)
     elif ground in (AppealGround.CONTENTS, AppealGround.SCHOOL):
         on = case.plan_issued_on  # the final (or amended) plan, reg 13(2), 22(3)
     elif ground == AppealGround.CEASE:

@@ -163,12 +163,12 @@ def held(s: Session, reference: str, about: str, on: dt.date, today: dt.date, ac
         raise InputError("--about", f"mediation {m.n} of {reference} is {m.status}, not awaiting its meeting")
     not_in_future(on, today)
     not_before(on, m.wanted_on, "mediation was wanted")
-    for step in _held_steps(s, case, m):
-        complete_step(s, step, on, actor, case)
-    m.status, m.held_on = MediationStatus.HELD, on
     agreed = [(Role.LA, a) for a in acts] + [(Role.DCO, a) for a in icb_acts]
     if any(not text.strip() for _, text in agreed):
         raise InputError("--act", "an agreed act must say what it is")
+    for step in _held_steps(s, case, m):
+        complete_step(s, step, on, actor, case)
+    m.status, m.held_on = MediationStatus.HELD, on
     steps = []
     for i, (role, text) in enumerate(agreed, start=1):
         steps.append(add_step(s, case, key=mediation_key(m.n, f"act:{i}"), kind=StepKind.MEDIATION,

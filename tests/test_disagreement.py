@@ -416,3 +416,70 @@ def test_acts_on_an_order_and_a_mediation_refused_in_sequence(store_url, monkeyp
         result = ehc(monkeypatch, "2025-03-04", *args)
         assert (result.exit_code, result.output) == (2, line + "\n"), args
     assert _counts() == before
+
+
+def test_a_mediation_agreement_becomes_steps_chased_for_the_council_and_the_icb(store_url, monkeypatch):
+    ref = refused_case()
+    ok(monkeypatch, "2025-03-03", "mediation", "wanted", ref, "--about", "refusal-to-assess", "--on", "2025-03-03",
+       "--issue", "education", "--issue", "health")
+    ok(monkeypatch, "2025-03-20", "mediation", "held", ref, "--about", "refusal-to-assess", "--on", "2025-03-20",
+       "--act", "re-consider the request with the new EP report", "--icb-act", "send the paediatric report")
+    st = steps(ref)
+    acts = [st["mediation:1:act:1"], st["mediation:1:act:2"]]
+    assert [(a.rule_id, a.role, a.due_on) for a in acts] == [  # 2 weeks from the agreement, Thu 03-20
+        ("mediation.agreement_act", Role.LA, D("2025-04-03")), ("mediation.agreement_act", Role.DCO, D("2025-04-03"))]
+    agreement = next(m for m in outbox() if m.kind == "mediation_agreement")
+    assert "Send the paediatric report: by Thursday 3 April 2025." in agreement.body_text
+    ok(monkeypatch, "2025-04-01", "mediation", "act-done", ref, "--mediation", "1", "--act", "1", "--on", "2025-04-01")
+    run_watch(D("2025-04-04"))
+    assert chases_of(acts[0].id) == []
+    assert chases_of(acts[1].id) == [(D("2025-04-04"), "overdue", Role.DCO)]
+
+
+def test_certificates_declined_and_not_arranged(store_url, monkeypatch):
+    declined = refused_case()
+    # declined: the adviser was told on Fri 03-07; certificate due 3 working days on, Wed 03-12; issued Thu 03-13
+    ok(monkeypatch, "2025-03-13", "mediation", "certificate", declined, "--about", "refusal-to-assess", "--kind",
+       "declined", "--from", "2025-03-07", "--on", "2025-03-13")
+    with session() as s:
+        m = s.exec(select(Mediation)).one()
+        assert (m.status, m.certificate_due_on, m.certificate_on) == ("declined", D("2025-03-12"), D("2025-03-13"))
+        audit = s.exec(select(AuditEvent).where(AuditEvent.action == "mediation certificate")).one()
+        assert audit.detail["late"] is True
+    # appeal.register: later of 04-10 and 03-13 + 1 m = 04-13 (Sunday) → Mon 04-14
+    ok(monkeypatch, "2025-04-14", "appeal", "lodged", declined, "--on", "2025-04-14", "--against",
+       "refusal-to-assess")
+    again = ehc(monkeypatch, "2025-03-14", "mediation", "certificate", declined, "--about", "refusal-to-assess",
+                "--kind", "declined", "--from", "2025-03-07", "--on", "2025-03-14")
+    assert again.exit_code == 2 and "already has its certificate (2025-03-13)" in again.output
+
+
+def test_a_mediation_the_council_cannot_arrange(store_url, monkeypatch):
+    ref = refused_case()
+    ok(monkeypatch, "2025-03-03", "mediation", "wanted", ref, "--about", "refusal-to-assess", "--on", "2025-03-03",
+       "--issue", "social_care")
+    after = ehc(monkeypatch, "2025-03-20", "mediation", "certificate", ref, "--about", "refusal-to-assess", "--kind",
+                "after", "--from", "2025-03-20", "--on", "2025-03-20")
+    assert after.exit_code == 2 and "has not been held" in after.output
+    ok(monkeypatch, "2025-03-26", "mediation", "certificate", ref, "--about", "refusal-to-assess", "--kind",
+       "not_arranged", "--from", "2025-03-24", "--on", "2025-03-26")
+    assert steps(ref)["mediation:1:held"].status == StepStatus.CANCELLED
+    with session() as s:
+        assert s.exec(select(Mediation)).one().certificate_due_on == D("2025-03-27")  # 3 wd after Mon 03-24
+
+
+def test_no_plan_after_an_ordered_assessment_is_a_new_appealable_refusal(store_url, monkeypatch):
+    ref = refused_case()
+    ok(monkeypatch, "2025-04-01", "appeal", "lodged", ref, "--on", "2025-04-01", "--against", "refusal-to-assess")
+    ok(monkeypatch, "2025-07-07", "appeal", "decided", ref, "--on", "2025-07-07", "--outcome", "order",
+       "--order", "assess")
+    ok(monkeypatch, "2025-07-14", "appeal", "complied", ref, "--limit", "tribunal.assess", "--on", "2025-07-14")
+    ok(monkeypatch, "2025-09-08", "appeal", "complied", ref, "--limit", "tribunal.not_to_issue", "--on", "2025-09-08")
+    with session() as s:
+        case = casework.get_case(s, ref)
+        assert (case.status, case.closed_reason) == (CaseStatus.CLOSED, "not_to_issue")
+    assert steps(ref)["appeal:1:tribunal.plan"].status == StepStatus.CANCELLED
+    refusal = [m for m in outbox() if m.kind == "family_notice"][-1]
+    assert "decision not to issue an EHC plan" in refusal.subject
+    assert "by 2025-11-10" in refusal.body_text  # 09-08 + 2 months (Mon): the new appeal deadline
+    ok(monkeypatch, "2025-10-01", "appeal", "lodged", ref, "--on", "2025-10-01", "--against", "refusal-to-issue")
