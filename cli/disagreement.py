@@ -10,7 +10,7 @@ from cli.common import date_arg, input_errors, print_json
 from models import appeals, casework, cease_prompts, complaints, disputes, mediation
 from models.db import session
 from models.settings import settings, today
-from models.vocabulary import StepKind
+from models.vocabulary import StepKey, StepKind
 from tasks import disagreement as ev
 from tasks import waiting
 
@@ -176,7 +176,7 @@ def show_data(s, case) -> dict:
         "steps": [row(st, "key", "rule_id", "role", "status", "started_on", "due_on", "completed_on")
                   for st in casework.case_steps(s, case) if st.kind in DISAGREEMENT_STEPS],
     }
-    if casework.find_step(s, case, "plan.cease") is not None:
+    if casework.find_step(s, case, StepKey.PLAN_CEASE) is not None:
         data["appeal_window_closes"] = appeals.appeal_window_closes(s, case)
     return data
 

@@ -39,6 +39,7 @@ from models.settings import settings
 from models.vocabulary import (
     APPEAL_PENDING,
     AppealGround,
+    AppealOutcome,
     AppealStatus,
     CaseStatus,
     ClosedReason,
@@ -53,7 +54,9 @@ from models.vocabulary import (
 
 FAMILY = (Recipient(Role.FAMILY),)
 RESPONSE = "response"
-OUTCOMES = ("dismissed", "order", "withdrawn")
+OUTCOMES = tuple(AppealOutcome)
+ENDED = {AppealOutcome.DISMISSED: AppealStatus.DISMISSED, AppealOutcome.ORDER: AppealStatus.ORDERED,
+         AppealOutcome.WITHDRAWN: AppealStatus.WITHDRAWN}
 
 ORDERS_FOR = {  # what the Tribunal may order on each ground (CFA s51(2); reg 43-44)
     AppealGround.REFUSAL_TO_ASSESS: (TribunalOrder.ASSESS,),
@@ -249,7 +252,7 @@ def decided(s: Session, reference: str, outcome: str, on: dt.date, today: dt.dat
     if outcome not in OUTCOMES:
         raise InputError("--outcome", f"must be one of {', '.join(OUTCOMES)}")
     ground = AppealGround(appeal.ground)
-    if outcome == "order":
+    if outcome == AppealOutcome.ORDER:
         allowed = ORDERS_FOR[ground]
         if order not in allowed:
             raise InputError("--order", f"an appeal against {ground} may order {', '.join(allowed)}")
@@ -258,7 +261,7 @@ def decided(s: Session, reference: str, outcome: str, on: dt.date, today: dt.dat
     not_in_future(on, today)
     not_before(on, appeal.lodged_on, "the appeal")
     steps = []
-    if outcome == "order":
+    if outcome == AppealOutcome.ORDER:
         order = TribunalOrder(order)
         if order in (TribunalOrder.ASSESS, TribunalOrder.MAKE_PLAN):
             _reopen(s, case, on, actor, f"the Tribunal's order to {order} (appeal {appeal.n}, reg 44)")
@@ -269,12 +272,10 @@ def decided(s: Session, reference: str, outcome: str, on: dt.date, today: dt.dat
     response = find_step(s, case, appeal_key(appeal.n, RESPONSE))
     if response is not None and response.status == StepStatus.OPEN:
         cancel_step(s, response, actor, f"appeal {outcome}")
-    appeal.status = {"dismissed": AppealStatus.DISMISSED, "order": AppealStatus.ORDERED,
-                     "withdrawn": AppealStatus.WITHDRAWN}[outcome]
-    appeal.ended_on = on
+    appeal.status, appeal.ended_on = ENDED[AppealOutcome(outcome)], on
     s.add(appeal)
-    facts = {"against": str(ground), "outcome": outcome, "order": order, "acts": _what_by(steps)}
-    if outcome == "dismissed" and ground == AppealGround.CEASE:
+    facts = {"against": str(ground), "outcome": str(outcome), "order": order, "acts": _what_by(steps)}
+    if outcome == AppealOutcome.DISMISSED and ground == AppealGround.CEASE:
         facts["may_cease_on"] = statutory.deadline("tribunal.cease", on, rule_set=case.rule_set).due
     audit(s, case, actor, f"appeal {outcome}", on=on, appeal=appeal.n, order=order,
           limits=[st.rule_id for st in steps])

@@ -339,6 +339,14 @@ class AppealStatus(StrEnum):
 APPEAL_PENDING = (AppealStatus.LODGED, AppealStatus.RESPONDED)  # not yet ended
 
 
+class AppealOutcome(StrEnum):
+    """How the Tribunal ended an appeal (`ehc appeal decided --outcome`)."""
+
+    DISMISSED = "dismissed"
+    ORDER = "order"
+    WITHDRAWN = "withdrawn"
+
+
 class TribunalOrder(StrEnum):
     """What the Tribunal ordered the council to do (reg 44)."""
 

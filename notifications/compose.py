@@ -20,7 +20,7 @@ from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.outbox import Written, existing_keys, insert_new
 from models.settings import Settings, settings
-from models.vocabulary import ADVICE_LABELS, OutboxStatus, Role
+from models.vocabulary import ADVICE_LABELS, AppealOutcome, OutboxStatus, Role
 from notifications.render import render
 
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
@@ -155,10 +155,10 @@ def _disagreement(kind: NoticeKind, f: dict) -> tuple[str, list[str]]:
             f"The council has told the Tribunal that it will not oppose your appeal against {about}.",
             *done, *_support(f)]
     if kind == NoticeKind.APPEAL_DECIDED:
-        if f["outcome"] == "order":
+        if f["outcome"] == AppealOutcome.ORDER:
             lines = [f"The Tribunal ordered the council to {ORDERS[f['order']]}. The council will do so within the "
                      "limits of SEND Regulations 2014, reg 44:", *_acts(f["acts"])]
-        elif f["outcome"] == "dismissed":
+        elif f["outcome"] == AppealOutcome.DISMISSED:
             lines = [f"The Tribunal dismissed your appeal against {about}."]
             if f.get("may_cease_on"):
                 lines.append(f"The council may cease the EHC plan from {_long_date(f['may_cease_on'])}.")
