@@ -12,15 +12,17 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from models import statutory
+from models import people, statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step
 from models.errors import InputError
 from models.escalation import resolve_step_escalations
 from models.review import Review
+from models.settings import settings
 from models.vocabulary import (
     CASE_FLAGS,
     CaseStatus,
     ClosedReason,
+    PersonRole,
     Requester,
     ReviewStage,
     ReviewStatus,
@@ -105,8 +107,16 @@ def open_case(
     today: dt.date,
     actor: str,
     flags: Iterable[str] = (),
+    parent: dict | None = None,
 ) -> Case:
-    """Register a request for an EHC needs assessment (CFA s36) and start its 6-week clock (reg 5(1))."""
+    """Register a request for an EHC needs assessment (CFA s36) and start its 6-week clock (reg 5(1)); `parent`
+    (name, email, address, postcode) records the parent with the request, and the case goes to the default
+    team (`EHC_DEFAULT_CASEWORKER`) until a caseworker is assigned."""
+    if parent:
+        try:
+            parent = people.check_fields({"role": PersonRole.PARENT, **parent})
+        except InputError as bad:  # named as the option was given: --parent-email
+            raise InputError(bad.field.replace("--", "--parent-", 1), bad.rule) from None
     if not child_name.strip():
         raise InputError("--child-name", "must not be empty")
     if requester not in REQUESTERS:
@@ -142,9 +152,12 @@ def open_case(
         requester=requester,
         flags=flags,
         stage=Stage.REQUEST,
+        caseworker_email=settings().default_caseworker,
     ))
     audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage=Stage.REQUEST,
           requester=requester)
+    if parent:
+        people.add_person(s, case, actor, **parent)
     add_step(s, case, key=StepKey.ASSESS_DECISION, kind=StepKind.DECISION_TO_ASSESS, rule_id="assess.decision",
              role=LA, start=requested_on)
     move_stage(s, case, Stage.DECISION_TO_ASSESS, actor, "decision to assess due", requested_on)

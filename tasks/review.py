@@ -12,9 +12,12 @@ from prefect import runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from models import casework, reviews
-from models.contacts import contact_for, family_email
+from models.contacts import contact_for
 from models.db import session
+from models.notice import Notice, NoticeKind, Recipient
 from models.settings import settings, today
+from models.vocabulary import Role
+from notifications import compose
 from notifications.outbox import enqueue
 
 ADVICE_LABELS = {"adult_social_care": "adult social care", "pfa": "careers (preparation for adulthood)"}
@@ -91,9 +94,8 @@ def notify_decision(reference: str, cycle: int) -> bool:
             "amended_final_due": _iso(review.amended_final_due_on),
             "next_review_due": _iso(next_annual.due_on if next_annual else None),
         }
-        enqueue(s, idempotency_key=f"notice:review_decision.{cycle}:case:{case.id}", kind="review_decision",
-                recipient_role="family", recipient_email=family_email(s, case), on=review.decided_on,
-                context=context, case=case)
+        compose.write(s, [Notice(NoticeKind.REVIEW_DECISION, review.decided_on, (Recipient(Role.FAMILY),),
+                                 case_id=case.id, occasion=str(cycle), facts=context)])
     return True
 
 

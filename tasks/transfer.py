@@ -8,9 +8,11 @@ from __future__ import annotations
 from prefect import task
 
 from models import casework
-from models.contacts import family_email
 from models.db import session
+from models.notice import Notice, NoticeKind, Recipient
 from models.settings import settings
+from models.vocabulary import Role
+from notifications import compose
 from notifications.outbox import enqueue
 
 
@@ -57,5 +59,5 @@ def notify_transfer(reference: str) -> list[str]:
 
 
 def enqueue_family(s, case, kind: str, on, context: dict) -> None:
-    enqueue(s, idempotency_key=f"notice:{kind}:case:{case.id}", kind=kind, recipient_role="family",
-            recipient_email=family_email(s, case), on=on, context=context, case=case)
+    """The family's notice, to the people `notifications.compose` chooses (or onto the cannot_notify queue)."""
+    compose.write(s, [Notice(NoticeKind(kind), on, (Recipient(Role.FAMILY),), case_id=case.id, facts=context)])

@@ -4,10 +4,13 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
+import models.cannot_notify  # noqa: F401
 import models.cases  # noqa: F401  (registers the tables)
 import models.escalation  # noqa: F401
 import models.outbox  # noqa: F401
+import models.people  # noqa: F401
 import models.review  # noqa: F401
+import models.schools  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
