@@ -42,6 +42,7 @@ class OpenStep(NamedTuple):
     role: str
     started_on: dt.date
     due_on: dt.date
+    contact_id: int | None  # the directory entry asked (a setting's own SENCO): chased there too
 
 
 class Sweep(NamedTuple):
@@ -95,7 +96,7 @@ def steps_to_chase(s: Session, due_by: dt.date, wanted: dict[tuple[str, ...] | N
     """The steps to chase, as plain rows. With `wanted`, only those due on the listed dates (per group of step
     kinds; the key None stands for every other kind) or created after step `newer_than`."""
     st = Step.__table__.c
-    columns = (st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on)
+    columns = (st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on, st.contact_id)
     if wanted is None:
         query = sa.select(*columns).where(*_chased(due_by))
     else:  # one index seek per date (`status = 'open' AND due_on IN …`), not a scan of the whole horizon
@@ -192,7 +193,7 @@ def chase(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) 
     for due in sorted(chases, key=lambda c: c.step.id):  # one order for every run: concurrent runs never deadlock
         step, tier = due.step, due.chase
         facts = {"tier": tier.level}
-        notices.append(Notice(NoticeKind(tier.tier), on, (Recipient(step.role),), case_id=step.case_id,
+        notices.append(Notice(NoticeKind(tier.tier), on, (Recipient(step.role, step.contact_id),), case_id=step.case_id,
                               step_id=step.id, occasion=tier.on.isoformat(), facts=facts))
         if tier.tier not in OVERDUE_TIERS:
             continue
