@@ -31,6 +31,8 @@ NAME = "Ariadne Quillfeather"  # must never leave the store
 R = D("2025-01-06")  # request (Monday)
 REFUSED = D("2025-02-10")  # decision not to assess notified (Monday)
 
+PARENT = {"name": "Pat Parent-Test", "email": "pat.parent@family.example.org"}  # told every notice
+
 
 def ehc(monkeypatch, today: str, *args: str):
     monkeypatch.setenv("EHC_TODAY", today)
@@ -47,7 +49,7 @@ def refused_case() -> str:
     """A case refused an assessment, with its notice written."""
     with session() as s:
         case = casework.open_case(s, child_name=NAME, dob=D("2015-03-02"), requested_on=R, requester="parent",
-                                  today=R, actor="caseworker")
+                                  parent=PARENT, today=R, actor="caseworker")
         ref = case.reference
     with session() as s:
         compose.write(s, assessment.decide_to_assess(s, ref, False, REFUSED, REFUSED, "caseworker"))
@@ -190,7 +192,7 @@ def plan_in_force_with_cease(decided_on: dt.date, dob: str = "2012-05-01") -> st
     write (rule appeal.register, from the notice)."""
     with session() as s:
         case = casework.open_case(s, child_name=NAME, dob=D(dob), requested_on=D("2023-01-09"), requester="parent",
-                                  today=D("2023-01-09"), actor="caseworker")
+                                  parent=PARENT, today=D("2023-01-09"), actor="caseworker")
         casework.close_case(s, case, D("2023-05-01"), "test", "withdrawn", "set up")  # its steps out of the way
         case.status, case.stage, case.plan_issued_on = CaseStatus.PLAN_IN_FORCE, Stage.CEASING, D("2023-05-01")
         case.closed_on = case.closed_reason = None
@@ -310,7 +312,7 @@ def test_cease_review_prompts_at_25_and_on_leaving_education(store_url, monkeypa
     with session() as s:
         for name, dob in (("Older One", D("2000-05-01")), ("Younger One", D("2000-09-02"))):
             case = casework.open_case(s, child_name=name, dob=dob, requested_on=D("2024-01-08"), requester="parent",
-                                      today=D("2024-01-08"), actor="caseworker")
+                                      parent=PARENT, today=D("2024-01-08"), actor="caseworker")
             casework.close_case(s, case, D("2024-05-01"), "test", "withdrawn", "set up")
             case.status, case.stage = CaseStatus.PLAN_IN_FORCE, Stage.PLAN_IN_FORCE
             case.plan_issued_on = D("2024-05-01")

@@ -46,9 +46,11 @@ def open_case(*parent: str, dob: str = "2015-01-01", name: str = "Ivy Thorn-Test
 
 
 def family_notice(reference: str, kind: NoticeKind = NoticeKind.FINAL_PLAN, on: str = TODAY) -> list[OutboxMessage]:
+    """The rows a family notice writes (compose.write returns their ids)."""
     with db.session() as s:
         case = casework.get_case(s, reference)
-        return compose.write(s, [Notice(kind, D(on), (Recipient(Role.FAMILY),), case_id=case.id)])
+        written = compose.write(s, [Notice(kind, D(on), (Recipient(Role.FAMILY),), case_id=case.id)])
+        return [s.get(OutboxMessage, w.id) for w in written]
 
 
 def rows(reference: str) -> list[OutboxMessage]:
@@ -157,9 +159,10 @@ def test_a_reassigned_case_moves_between_caseloads_and_its_chases_follow(today, 
     with db.session() as s:  # the council's own step is chased at the case's caseworker now
         case = casework.get_case(s, first)
         step = casework.find_step(s, case, StepKey.ASSESS_DECISION)
-        [chase] = compose.write(s, [Notice(NoticeKind.OVERDUE, D("2026-03-03"), (Recipient(Role.LA),),
-                                           case_id=case.id, step_id=step.id, occasion="2026-02-17",
-                                           facts={"tier": 1})])
+        [written] = compose.write(s, [Notice(NoticeKind.OVERDUE, D("2026-03-03"), (Recipient(Role.LA),),
+                                             case_id=case.id, step_id=step.id, occasion="2026-02-17",
+                                             facts={"tier": 1})])
+        chase = s.get(OutboxMessage, written.id)
         events = [e.detail for e in casework.audit_log(s, case) if e.action == "caseworker assigned"]
     assert (chase.recipient_role, chase.recipient_email) == (Role.SEN_CASEWORKER, "ben@council.test.gov.uk")
     assert [e["to"] for e in events] == ["amy@council.test.gov.uk", "ben@council.test.gov.uk"]

@@ -21,6 +21,8 @@ D = dt.date.fromisoformat
 PFA = {"pfa_employment": "work experience in Year 10", "pfa_independent_living": "travel training",
        "pfa_community": "youth club", "pfa_health": "moves to adult services planned"}
 
+PARENT = {"name": "Pat Parent-Test", "email": "pat.parent@family.example.org"}  # told every notice
+
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
@@ -33,7 +35,7 @@ def plan_in_force(dob: str, issued: str, flags=(), setting: str | None = "Oak Pr
     with session() as s:
         requested = D(issued) - dt.timedelta(weeks=20)  # any day before the plan
         case = casework.open_case(s, child_name=name, dob=D(dob), requested_on=requested, requester="parent",
-                                  today=D(issued), actor="test", flags=flags)
+                                  parent=PARENT, today=D(issued), actor="test", flags=flags)
         for step in casework.open_steps(s, case):  # the assessment's own steps, long done
             casework.complete_step(s, step, requested, "test", case)
         review_cycle.put_plan_in_force(s, case, D(issued), "test", setting=setting)

@@ -43,6 +43,8 @@ D = dt.date.fromisoformat
 NAME, DOB = "Ada Quill", "2014-01-15"  # Year 6 in 2024/25 (age 10 on 31 Aug 2024): Year 7 from 1 Sep 2025
 NUMBERS = itertools.count(1)  # one Prefect server per test session: each test's case has a reference of its own
 
+PARENT = {"name": "Pat Parent-Test", "email": "pat.parent@family.example.org"}  # told every notice
+
 
 def renumbered(reference: str) -> str:
     """Give the case a reference no other test of the session used: a run's name (and its idempotency key)
@@ -97,7 +99,7 @@ def briefing(run) -> str:
 def plan_in_force(dob: str, requested: str, issued: str, setting: str | None = None) -> str:
     with session() as s:
         case = casework.open_case(s, child_name=NAME, dob=D(dob), requested_on=D(requested), requester="parent",
-                                  today=D(issued), actor="t")
+                                  parent=PARENT, today=D(issued), actor="t")
         review_cycle.put_plan_in_force(s, case, D(issued), "t", setting=setting)
         ref = case.reference
     return renumbered(ref)
