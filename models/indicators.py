@@ -23,6 +23,8 @@ from models.disputes import Dispute
 from models.escalation import Escalation
 from models.review import Review
 from models.review_cycle import PFA_OUTCOMES
+from models.schools import Setting
+from models.settings import settings
 from models.vocabulary import (
     ANNUAL_REVIEW_PREFIX,
     AdviceSource,
@@ -47,10 +49,10 @@ OTHERS = "others"
 NOT_TIMED = (AdviceSource.PARENT,)
 REASONS = {
     "reviews_child_involved": "not recorded yet: a review meeting records no attendance or child's views",
-    "plans_by_setting_type": "not recorded yet: settings and their types land with 'The people around a case'",
-    "placements_out_of_area": "not recorded yet: settings and their areas land with 'The people around a case'",
     "by_caseworker_team": "not recorded yet: caseworker teams land with 'The people around a case'",
 }
+WHEN_NULL = {"placements_out_of_area": "the council's LA code is not set (EHC_COUNCIL_LA_CODE)"}
+NO_SETTING = "no setting recorded"
 LONDON = ZoneInfo(statutory.LONDON)
 
 C, S, R, E = Case.__table__.c, Step.__table__.c, Review.__table__.c, Escalation.__table__.c
@@ -344,15 +346,25 @@ def complaints_and_disputes(conn: sa.Connection, p: Period) -> dict:
 
 
 def plans_in_force(conn: sa.Connection, p: Period) -> dict:
-    """Plans in force at the end of the period (issued by its last day, the case not closed by then), and of
-    them those whose draft plan recorded a request for a personal budget (a request: the engine records no
-    agreed budget yet)."""
+    """Plans in force at the end of the period (issued by its last day, the case not closed by then); of them
+    those whose draft plan recorded a request for a personal budget (a request: the engine records no agreed
+    budget yet); by the type of the setting the child attends (its GIAS type; `no setting recorded` where none
+    is); and those placed out of the council's area (a setting of another LA code; null without
+    EHC_COUNCIL_LA_CODE)."""
     dr = _step(DRAFT)
     in_force = sa.and_(C.plan_issued_on <= p.last, sa.or_(C.closed_on.is_(None), C.closed_on > p.last))
     total, budgets = conn.execute(
         sa.select(_count(), _count(sa.and_(dr.c.status == DONE, _true(dr.c.details["personal_budget_requested"]))))
         .select_from(Case.__table__.outerjoin(dr, _on_case(dr, DRAFT, C.id))).where(in_force)).one()
-    return {"plans_in_force": total, "personal_budgets": budgets}
+    st = Setting.__table__.c
+    placed = Case.__table__.outerjoin(Setting.__table__, st.urn == C.current_setting_urn)
+    by_type = {kind or NO_SETTING: n for kind, n in conn.execute(
+        sa.select(st.type, _count()).select_from(placed).where(in_force).group_by(st.type)).all()}
+    la_code = settings().council_la_code
+    out_of_area = None if la_code is None else conn.execute(
+        sa.select(_count()).select_from(placed).where(in_force, st.la_code != la_code)).scalar_one()
+    return {"plans_in_force": total, "personal_budgets": budgets, "plans_by_setting_type": by_type,
+            "placements_out_of_area": out_of_area}
 
 
 def open_overdue_steps(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, int]:
@@ -400,6 +412,8 @@ def report(conn: sa.Connection, p: Period) -> dict:
         out[key] = {"value": now[key], "previous": before[key], "last_year": year_ago[key]}
         if key in REASONS:
             out[key]["reason"] = REASONS[key]
+        elif now[key] is None and key in WHEN_NULL:
+            out[key]["reason"] = WHEN_NULL[key]
     months = p.months()
     return {
         "period": p.as_dict(), "previous": previous.as_dict(), "last_year": last_year.as_dict(),

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -26,6 +27,7 @@ from models.disputes import Dispute
 from models.escalation import Escalation
 from models.indicators import REASONS, WITHDRAWN, Period
 from models.review import Review
+from models.schools import Setting
 from tasks.report import ARTIFACT_KEY, CHARTS, CSV_FILE, JSON_FILE, charts, write_files
 
 Q3 = Period(dt.date(2026, 7, 1), dt.date(2026, 9, 30))
@@ -259,6 +261,26 @@ def test_plans_in_force_and_personal_budgets(report):
     assert report["indicators"]["plans_in_force"]["previous"] == 9  # Q2's new plan, 6 old, both ceasing later
 
 
+def test_plans_by_setting_type_and_placements_out_of_area(store_url, monkeypatch):
+    build(store_url)
+    with db.session(store_url) as s:  # two plans placed: one at a school in the area, one at a school outside it
+        s.add(Setting(urn=111111, name="Mill Primary", type="Community school", phase="Primary", la_code="808"))
+        s.add(Setting(urn=222222, name="Far Academy", type="Academy converter", phase="Secondary", la_code="999"))
+        placed = s.exec(select(Case).where(Case.status == "plan_in_force").order_by(Case.id)).all()[:2]
+        placed[0].current_setting_urn, placed[1].current_setting_urn = 111111, 222222
+        s.add_all(placed)
+    with db.session(store_url) as s:
+        unset = indicators.report(s.connection(), Q3)["indicators"]
+    assert unset["placements_out_of_area"]["value"] is None and "EHC_COUNCIL_LA_CODE" in unset[
+        "placements_out_of_area"]["reason"]
+    monkeypatch.setenv("EHC_COUNCIL_LA_CODE", "808")
+    with db.session(store_url) as s:
+        got = indicators.report(s.connection(), Q3)["indicators"]
+    assert got["plans_by_setting_type"]["value"] == {"Community school": 1, "Academy converter": 1,
+                                                     "no setting recorded": 12}
+    assert got["placements_out_of_area"]["value"] == 1
+
+
 def test_open_overdue_steps_at_each_weeks_end(report):
     series = report["series"]["open_overdue_steps"]
     assert list(series) == [f"2026-{d}" for d in ("07-07", "07-14", "07-21", "07-28", "08-04", "08-11", "08-18",
@@ -276,7 +298,7 @@ def test_complaints_answered_on_time_or_late_and_disputes_escalated(report):
 
 
 def test_what_the_engine_does_not_record_is_null_with_a_reason(report):
-    for key in ("plans_by_setting_type", "placements_out_of_area", "reviews_child_involved", "by_caseworker_team"):
+    for key in ("reviews_child_involved", "by_caseworker_team"):
         figure = report["indicators"][key]
         assert figure["value"] is None and figure["previous"] is None and figure["reason"].startswith("not recorded")
 
@@ -347,7 +369,7 @@ def test_the_files_a_csv_and_four_pngs(report, tmp_path):
     assert rows["new_plans"] == ["5", "1", "0", ""]
     assert rows["advice_on_time_by_source.social_care.late"] == ["1", "0", "0", ""]
     assert rows["complaints_received"] == ["2", "1", "0", ""]
-    assert rows["plans_by_setting_type"] == ["", "", "", REASONS["plans_by_setting_type"]]
+    assert rows["by_caseworker_team"] == ["", "", "", REASONS["by_caseworker_team"]]
     assert json.loads((tmp_path / JSON_FILE).read_text())["indicators"]["requests"]["value"] == 5
 
 
