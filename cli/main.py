@@ -23,6 +23,7 @@ GROUPS = {  # a command → the group that defines it
     "demo": "demo",
     "report": "report",
     "serve": "serve",
+    "import": "sen2", "export": "sen2",
 }
 
 
@@ -110,8 +111,16 @@ def _serve(app: typer.Typer) -> None:
     app.command("serve")(serve.serve)
 
 
+def _sen2(app: typer.Typer) -> None:
+    from cli import sen2
+
+    app.add_typer(sen2.import_app, name="import")
+    app.add_typer(sen2.export_app, name="export")
+
+
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "demo": _demo, "report": _report, "serve": _serve}
+            "watch": _watch, "demo": _demo, "report": _report, "serve": _serve,
+            "sen2": _sen2}
 
 
 def _commands_by_name() -> None:

@@ -8,6 +8,7 @@ import models.cases  # noqa: F401  (registers the tables)
 import models.escalation  # noqa: F401
 import models.outbox  # noqa: F401
 import models.review  # noqa: F401
+import models.sen2.tables  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

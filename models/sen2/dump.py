@@ -1,0 +1,97 @@
+"""`ehc export sen2`: the SEN2 return written from the case store.
+
+What the store's own tables hold is written from them (the request date, the decision to assess, the plan's
+start, its cease date, the last review as the anchor of the plan's open review cycle); the rest of each record
+from `sen2_request`, `sen2_person` and `placement`. One query per table, none per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.cases import Case, Child, Step
+from models.errors import InputError
+from models.sen2 import message
+from models.sen2.load import PERSON_KEYS, REQUEST_COLUMNS
+from models.sen2.tables import Placement, Sen2Person, Sen2Request, Sen2Return
+from models.vocabulary import CaseStatus, ClosedReason, StepKey, StepKind, StepStatus, annual_review_cycle
+
+THURSDAY = 3
+
+
+def reference_date(year: int) -> dt.date:
+    """SEN2's census day: the third Thursday of January of the collection year (18 January 2024)."""
+    first = dt.date(year, 1, 1)
+    return first + dt.timedelta(days=(THURSDAY - first.weekday()) % 7 + 14)
+
+
+def _header(s: Session, year: int, lea: str | None) -> message.Header:
+    last = s.exec(select(Sen2Return).order_by(Sen2Return.id.desc())).first()
+    same_year = s.exec(select(Sen2Return).where(Sen2Return.year == year).order_by(Sen2Return.id.desc())).first()
+    if lea is None and last is None:
+        raise InputError("--lea", "no SEN2 return imported yet: give the council's 3-digit LA code")
+    ref = same_year.reference_date if same_year and same_year.reference_date else reference_date(year)
+    return message.Header(year, ref, lea or last.lea, last.dmo if last else "N", last.dco if last else "N",
+                          last.software_code if last else None, last.release if last else None)
+
+
+def export_return(s: Session, year: int, lea: str | None = None) -> tuple[bytes, int]:
+    """The return for collection year `year`: every case with an SEN2 record requested by its census day that
+    is open, has a plan in force, or closed from 1 January of the year before. Returns (XML, persons)."""
+    header = _header(s, year, lea)
+    since = dt.date(year - 1, 1, 1)
+    rows = s.exec(
+        select(Sen2Request, Case, Sen2Person, Child.date_of_birth)
+        .join(Case, Case.id == Sen2Request.case_id)
+        .join(Sen2Person, Sen2Person.id == Sen2Request.sen2_person_id)
+        .join(Child, Child.id == Sen2Person.child_id)
+        .where(Case.requested_on <= header.reference_date,
+               sa.or_(Case.status != CaseStatus.CLOSED, Case.closed_on >= since))
+        .order_by(Sen2Person.id, Sen2Request.seq)
+    ).all()
+    placements: dict[int, list[dict]] = defaultdict(list)
+    for p in s.execute(sa.select(Placement.__table__)).mappings():
+        placements[p["case_id"]].append({k: p[k] for k in message.PLACEMENT_KEYS} | {"part": p["part"]})
+    steps: dict[int, dict[str, Step]] = defaultdict(dict)
+    for st in s.exec(select(Step).where(sa.or_(Step.key == StepKey.ASSESS_DECISION,
+                                               sa.and_(Step.kind == StepKind.ANNUAL_REVIEW,
+                                                       Step.status == StepStatus.OPEN)))):
+        steps[st.case_id][StepKind.ANNUAL_REVIEW if st.kind == StepKind.ANNUAL_REVIEW else st.key] = st
+    persons: dict[int, tuple[dict, list[dict]]] = {}
+    for req, case, person, dob in rows:
+        if person.id not in persons:
+            persons[person.id] = ({**{k: getattr(person, k) for k in PERSON_KEYS}, "birth_date": dob}, [])
+        rec = {k: getattr(req, k) for k in REQUEST_COLUMNS}
+        rec["placements"] = placements.get(case.id, [])
+        persons[person.id][1].append(_from_store(rec, case, steps.get(case.id, {})))
+    return message.write(header, list(persons.values())), len(persons)
+
+
+def _from_store(rec: dict, case: Case, steps: dict[str, Step]) -> dict:
+    """The record with what the store holds itself written from the store."""
+    if rec["received_on"]:
+        rec["received_on"] = case.requested_on
+    decided = steps.get(StepKey.ASSESS_DECISION)
+    if decided is not None and rec["request_outcome"] != "H":
+        if decided.status == StepStatus.OPEN:
+            rec["request_outcome"], rec["request_outcome_on"] = "A", None
+        elif decided.status == StepStatus.DONE:
+            rec["request_outcome"] = "Y" if decided.details.get("assess") else "N"
+            rec["request_outcome_on"] = decided.completed_on
+        elif case.closed_reason == ClosedReason.WITHDRAWN:
+            rec["request_outcome"], rec["request_outcome_on"] = "W", case.closed_on
+    if case.closed_reason == ClosedReason.NOT_TO_ASSESS:
+        rec["request_outcome"], rec["request_outcome_on"] = "N", case.closed_on
+    if rec["has_named_plan"]:
+        rec["start_on"] = case.plan_issued_on
+    if case.closed_reason == ClosedReason.PLAN_CEASED:
+        rec["cease_on"], rec["has_active_plans"] = case.closed_on, False
+        rec["placements"] = [p for p in rec["placements"] if p["part"] == "plan"]
+    annual = steps.get(StepKind.ANNUAL_REVIEW)
+    if annual is not None and annual_review_cycle(annual.key) > 1:
+        rec["last_review_on"] = annual.started_on
+    return rec
