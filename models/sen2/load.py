@@ -151,52 +151,49 @@ def check(person: Person, today: dt.date) -> list[Fault]:
     """The engine's own rules over one person (the XSD has no cross-field rules): dates in order and not in the
     future, an outcome the store can hold, the dates it needs."""
     faults: list[Fault] = []
-    base = f"/Message/Persons/Person[{person.index}]"
 
-    def fault(seq: int, key: str, element: str, rule: str) -> None:
-        path = person.paths.get((seq, key)) or f"{person.paths.get((seq, 'request'), base)}/{element}"
-        faults.append(Fault(person.label, path, rule))
+    def fault(seq: int, element: str, rule: str) -> None:
+        faults.append(Fault(person.label, person.element_path(seq, element), rule))
 
     dob = person.fields["birth_date"]
     if dob > today:
-        faults.append(Fault(person.label, f"{base}/PersonBirthDate", "must not be in the future"))
+        faults.append(Fault(person.label, f"{person.path}/PersonBirthDate", "must not be in the future"))
     keys = set()
     for seq, rec in enumerate(person.requests, start=1):
         out = outcome(rec)
         if isinstance(out, tuple):
-            fault(seq, "", out[0], out[1])
+            fault(seq, out[0], out[1])
             continue
         for key, element in (("received_on", "ReceivedDate"), ("request_outcome_on", "RequestOutcomeDate"),
                              ("assessment_outcome_on", "AssessmentOutcomeDate"), ("start_on", "StartDate"),
                              ("cease_on", "CeaseDate"), ("last_review_on", "LastReview"),
                              ("review_meeting_on", "ReviewMeeting")):
             if rec[key] and rec[key] > today:
-                fault(seq, key, element, "must not be in the future")
+                fault(seq, element, "must not be in the future")
             if rec[key] and rec[key] < dob:
-                fault(seq, key, element, "must not be before the date of birth")
+                fault(seq, element, "must not be before the date of birth")
         for later, earlier, element, what in ORDER:
             if rec[later] and rec[earlier] and rec[later] < rec[earlier]:
-                fault(seq, later, element, f"must not be before {what}")
+                fault(seq, element, f"must not be before {what}")
         if bool(rec["cease_on"]) != bool(rec["cease_reason"]):
-            fault(seq, "cease_on" if rec["cease_on"] else "cease_reason", "CeaseReason" if rec["cease_on"]
-                  else "CeaseDate", "CeaseDate and CeaseReason go together")
+            fault(seq, "CeaseReason" if rec["cease_on"] else "CeaseDate", "CeaseDate and CeaseReason go together")
         if requested_on(rec) is None:
-            fault(seq, "received_on", "ReceivedDate", "needed: nothing else dates the request")
+            fault(seq, "ReceivedDate", "needed: nothing else dates the request")
         if out in CLOSED and closed_on(rec, out) is None:
             element = "AssessmentOutcomeDate" if out == Outcome.NOT_ISSUED else "RequestOutcomeDate"
-            fault(seq, "", element, f"needed for a request closed as {out}")
+            fault(seq, element, f"needed for a request closed as {out}")
         if out == Outcome.IN_FORCE and not (rec["start_on"] or rec["last_review_on"]):
-            fault(seq, "", "LastReview", "needed without a NamedPlan StartDate: nothing else dates the next review")
+            fault(seq, "LastReview", "needed without a NamedPlan StartDate: nothing else dates the next review")
         if out in IN_FLIGHT:
             if not rec["received_on"]:
-                fault(seq, "received_on", "ReceivedDate", f"needed for a request {out}")
+                fault(seq, "ReceivedDate", f"needed for a request {out}")
             elif statutory.age_on(dob, rec["received_on"]) >= MAX_AGE:
-                fault(seq, "received_on", "ReceivedDate", "the young person must be under 25 (CFA s83(2))")
+                fault(seq, "ReceivedDate", "the young person must be under 25 (CFA s83(2))")
             if out == Outcome.ASSESSING and not rec["request_outcome_on"]:
-                fault(seq, "request_outcome_on", "RequestOutcomeDate", "needed for a decision to assess")
+                fault(seq, "RequestOutcomeDate", "needed for a decision to assess")
         key = request_key(rec, seq)
         if key in keys:
-            fault(seq, "", "ReceivedDate", "two Requests of this person with the same date")
+            fault(seq, "ReceivedDate", "two Requests of this person with the same date")
         keys.add(key)
     return faults
 
@@ -379,7 +376,7 @@ def import_return(s: Session, data: bytes, today: dt.date, actor: str, dry_run: 
         own = check(person, today)
         key = person_key(person.fields)
         if key in seen:
-            own.append(Fault(person.label, f"/Message/Persons/Person[{person.index}]",
+            own.append(Fault(person.label, person.path,
                              "the same person (UPN, ULN or name and date of birth) as an earlier Person"))
         seen.add(key)
         if own:
@@ -408,7 +405,7 @@ def import_return(s: Session, data: bytes, today: dt.date, actor: str, dry_run: 
                 for case_id, rec, out in in_flight:
                     bring_to_stage(s, case_id, rec, out, today, actor)
         except InputError as exc:
-            result.faults.append(Fault(person.label, f"/Message/Persons/Person[{person.index}]", exc.rule))
+            result.faults.append(Fault(person.label, person.path, exc.rule))
             continue
         if person in changed:
             result.updated += 1

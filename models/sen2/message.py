@@ -40,6 +40,9 @@ _INDICATORS = (("SENunitIndicator", "sen_unit", bool), ("ResourcedProvisionIndic
 PLAN_DETAIL = _SETTING + _INDICATORS
 PLACEMENT_DETAIL = _SETTING + (("EntryDate", "entry_on", dt.date), ("LeavingDate", "leaving_on", dt.date)) + \
     _INDICATORS + (("Res", "res", str), ("WBP", "wbp", str))
+PARENTS = {**{name: "/Assessment" for name, _, _ in ASSESSMENT}, "NamedPlan": "/Assessment",
+           **{name: "/Assessment/NamedPlan" for name, _, _ in PLAN_START + PLAN_REST},
+           **{name: "/ActivePlans" for name, _, _ in ACTIVE_START + ACTIVE_REST}}
 SCALARS = REQUEST + ASSESSMENT + PLAN_START + PLAN_REST + ACTIVE_START + ACTIVE_REST  # sen2_request's columns
 PLACEMENT_KEYS = tuple(key for _, key, _ in PLACEMENT_DETAIL)
 
@@ -72,11 +75,17 @@ class Person:
     index: int  # 1-based place in the file
     fields: dict
     requests: list[dict] = field(default_factory=list)
-    paths: dict = field(default_factory=dict)  # (request seq, key) → element path, for our own rules' faults
+    path: str = ""  # as lxml names it: /Message/Persons/Person[N] (no [N] when the file has one person)
+    request_count: int = 0
 
     @property
     def label(self) -> str:
         return f"Person[{self.index}]"
+
+    def element_path(self, seq: int, element: str) -> str:
+        """The path of one element of the person's `seq`-th request, as lxml (and so the XSD's faults) names it."""
+        request = f"{self.path}/Requests" + (f"[{seq}]" if self.request_count > 1 else "")
+        return f"{request}{PARENTS.get(element, '')}/{element}"
 
 
 def schema() -> etree.XMLSchema:
@@ -111,41 +120,38 @@ def _value(el, kind):
     return el.text or ""
 
 
-def _fields(el, spec, out: dict, paths: dict | None = None, seq: int = 0) -> dict:
+def _fields(el, spec, out: dict) -> dict:
     for name, key, kind in spec:
         child = el.find(name)
         out[key] = None if child is None else _value(child, kind)
-        if paths is not None and child is not None:
-            paths[(seq, key)] = child.getroottree().getpath(child)
     return out
 
 
-def _request(el, person: Person, seq: int) -> dict:
-    rec = _fields(el, REQUEST, {}, person.paths, seq)
+def _request(el) -> dict:
+    rec = _fields(el, REQUEST, {})
     assessment = el.find("Assessment")
     plan = assessment.find("NamedPlan") if assessment is not None else None
     active = el.find("ActivePlans")
     rec["has_assessment"], rec["has_named_plan"], rec["has_active_plans"] = (
         assessment is not None, plan is not None, active is not None)
-    _fields(assessment, ASSESSMENT, rec, person.paths, seq) if assessment is not None else rec.update(
-        {key: None for _, key, _ in ASSESSMENT})
+    if assessment is not None:
+        _fields(assessment, ASSESSMENT, rec)
+    else:
+        rec.update({key: None for _, key, _ in ASSESSMENT})
     rec["placements"] = []
     if plan is not None:
-        _fields(plan, PLAN_START + PLAN_REST, rec, person.paths, seq)
+        _fields(plan, PLAN_START + PLAN_REST, rec)
         rec["placements"] += [dict(_fields(d, PLACEMENT_DETAIL, {}), part="plan") for d in plan.findall("PlanDetail")]
     else:
         rec.update({key: None for _, key, _ in PLAN_START + PLAN_REST})
     if active is not None:
-        _fields(active, ACTIVE_START + ACTIVE_REST, rec, person.paths, seq)
+        _fields(active, ACTIVE_START + ACTIVE_REST, rec)
         rec["placements"] += [dict(_fields(d, PLACEMENT_DETAIL, {}), part="active")
                               for d in active.findall("PlacementDetail")]
         rec["sen_needs"] = [[n.findtext("SENtype"), int(n.findtext("SENtypeRank"))] for n in active.findall("SENneed")]
-        if active.find("LastReview") is not None:
-            person.paths[(seq, "active_plans")] = el.getroottree().getpath(active)
     else:
         rec.update({key: None for _, key, _ in ACTIVE_START + ACTIVE_REST})
         rec["sen_needs"] = []
-    person.paths.setdefault((seq, "request"), el.getroottree().getpath(el))
     return rec
 
 
@@ -170,15 +176,15 @@ def read(data: bytes) -> tuple[Header | None, list[Person], list[Fault]]:
                     source.findtext("LEA"), source.findtext("DMO"), source.findtext("DCO"),
                     source.findtext("SoftwareCode"), source.findtext("Release"))
     bad = {f.person for f in faults}
+    elements = doc.findall("Persons/Person")
     persons = []
-    for i, el in enumerate(doc.iterfind("Persons/Person"), start=1):
-        person = Person(i, {})
-        if person.label in bad:
-            persons.append(person)
-            continue
-        _fields(el, PERSON, person.fields)
-        person.requests = [_request(r, person, seq) for seq, r in enumerate(el.iterfind("Requests"), start=1)]
+    for i, el in enumerate(elements, start=1):
+        person = Person(i, {}, path="/Message/Persons/Person" + (f"[{i}]" if len(elements) > 1 else ""))
         persons.append(person)
+        if person.label not in bad:
+            _fields(el, PERSON, person.fields)
+            person.requests = [_request(r) for r in el.iterfind("Requests")]
+            person.request_count = len(person.requests)
     return header, persons, faults
 
 
