@@ -195,3 +195,28 @@ def test_the_vendored_xsd_is_the_recorded_one():
     digest = hashlib.sha256(message.XSD.read_bytes()).hexdigest()
     assert digest == "447662ee6c61c30e74700960f2f52bb0b8fdc939060fd6258a0dc1cbff25f131"
     assert digest in (message.XSD.parent / "README.md").read_text()
+
+
+def test_a_person_an_act_refuses_leaves_nothing_and_the_others_are_written(store_url, tmp_path, monkeypatch):
+    """The acts run after the in-flight persons are inserted together; one refused undoes the savepoint and the
+    rest are written again without them."""
+    from models.errors import InputError
+    from models.sen2 import load
+
+    monkeypatch.setenv("EHC_TODAY", TODAY)
+    real = load.decide_to_assess
+
+    def refuse_one(s, reference, assess, on, today, actor):
+        if on == dt.date(2023, 12, 6):
+            raise InputError("--on", "refused by the test")
+        return real(s, reference, assess, on, today, actor)
+
+    monkeypatch.setattr(load, "decide_to_assess", refuse_one)
+    src = tmp_path / "in.xml"
+    src.write_bytes(sen2_file(AWAITING, ASSESSING, IN_FORCE))
+    result = CliRunner().invoke(app, ["import", "sen2", str(src)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: Person[2]: /Message/Persons/Person[2]: refused by the test"
+    with db.session(store_url) as s:
+        assert sorted(s.exec(sa.select(Child.name)).scalars()) == ["Ada Lovelace", "Grace Hopper"]
+        assert s.exec(sa.select(sa.func.count()).select_from(Case)).scalar() == 2

@@ -243,11 +243,11 @@ def _placement_rows(case_id: int, rec: dict) -> list[dict]:
             for p in rec["placements"]]
 
 
-def write_new(s: Session, persons: list[Person], actor: str, result: Result,
-              known: dict[str, tuple[int, int]] | None = None) -> list[tuple[int, dict, str]]:
+def write_new(s: Session, persons: list[Person], actor: str, known: dict[str, tuple[int, int]] | None = None
+              ) -> tuple[list[tuple[int, dict, str, Person]], list[str]]:
     """Write persons (and their requests) set-based: one INSERT per table. `known` maps a person key the store
     already holds to (child id, sen2_person id): only the given requests are added. Returns the in-flight
-    cases as (case id, record, outcome), for the acts to bring to their stage."""
+    cases as (case id, record, outcome, person), for the acts to bring to their stage, and every case's outcome."""
     now = utcnow()
     known = known or {}
     fresh = [p for p in persons if person_key(p.fields) not in known]
@@ -259,13 +259,13 @@ def write_new(s: Session, persons: list[Person], actor: str, result: Result,
                        returning=True)
     ids = {**known, **{person_key(p.fields): (cid, sid) for p, cid, sid in zip(fresh, child_ids, sen2_ids,
                                                                                 strict=True)}}
-    items = []  # (child id, sen2 id, seq, record, outcome)
+    items = []  # (child id, sen2 id, seq, record, outcome, person)
     for p in persons:
         cid, sid = ids[person_key(p.fields)]
-        items += [(cid, sid, seq, rec, outcome(rec)) for seq, rec in enumerate(p.requests, start=1)]
-    refs = _references(s, [requested_on(rec).year for *_, rec, _ in items])
+        items += [(cid, sid, seq, rec, outcome(rec), p) for seq, rec in enumerate(p.requests, start=1)]
+    refs = _references(s, [requested_on(rec).year for *_, rec, _, _ in items])
     case_rows = []
-    for (cid, _, _, rec, out), ref in zip(items, refs, strict=True):
+    for (cid, _, _, rec, out, _), ref in zip(items, refs, strict=True):
         status, stage = (CaseStatus.OPEN, Stage.REQUEST) if out in IN_FLIGHT else \
             (CaseStatus.PLAN_IN_FORCE, Stage.PLAN_IN_FORCE) if out == Outcome.IN_FORCE else \
             (CaseStatus.CLOSED, Stage.CLOSED)
@@ -275,8 +275,7 @@ def write_new(s: Session, persons: list[Person], actor: str, result: Result,
                           "closed_on": closed_on(rec, out), "closed_reason": CLOSED.get(out), "created_at": now})
     case_ids = _insert(s, Case, case_rows, returning=True)
     steps, audits, requests, placements, in_flight = [], [], [], [], []
-    for (_, sid, seq, rec, out), case_id, row in zip(items, case_ids, case_rows, strict=True):
-        result.cases[out] += 1
+    for (_, sid, seq, rec, out, person), case_id, row in zip(items, case_ids, case_rows, strict=True):
         audits.append({"case_id": case_id, "at": now, "on": row["requested_on"], "actor": actor, "action": IMPORTED,
                        "from_stage": None, "to_stage": row["stage"], "detail": {"outcome": out}})
         requests.append({"case_id": case_id, "sen2_person_id": sid, "request_key": request_key(rec, seq), "seq": seq,
@@ -285,10 +284,10 @@ def write_new(s: Session, persons: list[Person], actor: str, result: Result,
         if out == Outcome.IN_FORCE:
             steps.append(_annual_row(case_id, *anchor(rec), now))
         elif out in IN_FLIGHT:
-            in_flight.append((case_id, rec, out))
+            in_flight.append((case_id, rec, out, person))
     for table, rows in ((Step, steps), (AuditEvent, audits), (Sen2Request, requests), (Placement, placements)):
         _insert(s, table, rows)
-    return in_flight
+    return in_flight, [item[4] for item in items]
 
 
 def _annual_row(case_id: int, cycle: int, start: dt.date, now: dt.datetime) -> dict:
@@ -312,8 +311,8 @@ def bring_to_stage(s: Session, case_id: int, rec: dict, out: str, today: dt.date
         decide_to_assess(s, case.reference, True, rec["request_outcome_on"], today, actor)
 
 
-def update_person(s: Session, person: Person, sen2: Sen2Person, actor: str,
-                  result: Result) -> list[tuple[int, dict, str]]:
+def update_person(s: Session, person: Person, sen2: Sen2Person, actor: str
+                  ) -> tuple[list[tuple[int, dict, str, Person]], list[str]]:
     """A person the store holds, changed by this file: their details, each request's SEN2 fields and placements;
     a plan in force takes a later LastReview (its next cycle from it) and a CeaseDate (the case closes). The
     engine's own state of a case in flight is kept: the file does not move its stage."""
@@ -339,8 +338,9 @@ def update_person(s: Session, person: Person, sen2: Sen2Person, actor: str,
         s.execute(sa.delete(Placement.__table__).where(Placement.__table__.c.case_id == row.case_id))
         _insert(s, Placement, _placement_rows(row.case_id, rec))
         _apply(s, s.get(Case, row.case_id), rec, actor)
-    return write_new(s, [added], actor, result, {person_key(person.fields): (sen2.child_id, sen2.id)}) \
-        if added.requests else []
+    if not added.requests:
+        return [], []
+    return write_new(s, [added], actor, {person_key(person.fields): (sen2.child_id, sen2.id)})
 
 
 def _apply(s: Session, case: Case, rec: dict, actor: str) -> None:
@@ -388,31 +388,62 @@ def import_return(s: Session, data: bytes, today: dt.date, actor: str, dry_run: 
             result.unchanged += 1
         else:
             changed.append(person)
-    result.faults.sort(key=lambda f: (int(f.person.split("[")[1].rstrip("]")) if "[" in f.person else 0, f.path))
     if dry_run:
         result.new, result.updated = len(new), len(changed)
-        return result
+        return _sorted(result)
     quick = [p for p in new if not any(outcome(r) in IN_FLIGHT for r in p.requests)]
-    write_new(s, quick, actor, result)
-    result.new = len(quick)
-    for person in [p for p in new if p not in quick] + changed:
+    _, written = write_new(s, quick, actor)
+    _count(result, written)
+    flying = [p for p in new if any(outcome(r) in IN_FLIGHT for r in p.requests)]
+    result.new = len(quick) + _write_in_flight(s, flying, today, actor, result)
+    for person in changed:
         try:
             with s.begin_nested():
-                if person in changed:
-                    in_flight = update_person(s, person, held[person_key(person.fields)], actor, result)
-                else:
-                    in_flight = write_new(s, [person], actor, result)
-                for case_id, rec, out in in_flight:
+                in_flight, written = update_person(s, person, held[person_key(person.fields)], actor)
+                for case_id, rec, out, _ in in_flight:
                     bring_to_stage(s, case_id, rec, out, today, actor)
         except InputError as exc:
             result.faults.append(Fault(person.label, person.path, exc.rule))
             continue
-        if person in changed:
-            result.updated += 1
-        else:
-            result.new += 1
+        _count(result, written)
+        result.updated += 1
     _record_header(s, header, len(persons))
+    return _sorted(result)
+
+
+def _sorted(result: Result) -> Result:
+    """Faults in file order: by person, then element."""
+    result.faults.sort(key=lambda f: (int(f.person.split("[")[1].rstrip("]")) if "[" in f.person else 0, f.path))
     return result
+
+
+def _write_in_flight(s: Session, persons: list[Person], today: dt.date, actor: str, result: Result) -> int:
+    """New persons with a request in flight: written set-based, then each case brought to its stage by the acts,
+    all in one savepoint. Should an act refuse a case, the savepoint is undone, that person reported, and the
+    rest written again without them: nothing of a refused person stays."""
+    pending = list(persons)
+    while pending:
+        failed = None
+        try:
+            with s.begin_nested():
+                in_flight, written = write_new(s, pending, actor)
+                for case_id, rec, out, person in in_flight:
+                    failed = person
+                    bring_to_stage(s, case_id, rec, out, today, actor)
+        except InputError as exc:
+            if failed is None:  # not an act's refusal of one person: the whole import stops
+                raise
+            result.faults.append(Fault(failed.label, failed.path, exc.rule))
+            pending.remove(failed)
+            continue
+        _count(result, written)
+        break
+    return len(pending)
+
+
+def _count(result: Result, outcomes: list[str]) -> None:
+    for out in outcomes:
+        result.cases[out] += 1
 
 
 def _record_header(s: Session, header: message.Header, persons: int) -> None:

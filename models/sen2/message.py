@@ -121,8 +121,9 @@ def _value(el, kind):
 
 
 def _fields(el, spec, out: dict) -> dict:
+    children = {child.tag: child for child in el}
     for name, key, kind in spec:
-        child = el.find(name)
+        child = children.get(name)
         out[key] = None if child is None else _value(child, kind)
     return out
 
