@@ -54,6 +54,8 @@ def export_sen2(
     if lea is not None and not (len(lea) == 3 and lea.isdigit()):
         fail("--lea", "must be 3 digits")
     with session() as s:
-        data, persons = export_return(s, collection_year, lea)
+        data, persons, left_out = export_return(s, collection_year, lea)
     out.write_bytes(data)
-    typer.echo(f"wrote {persons} persons to {out}")
+    typer.echo(f"wrote {persons} persons to {out}" + (
+        f"; left out {left_out} plans issued in the engine (no placement recorded: SEN2 needs PlanDetail)"
+        if left_out else ""))

@@ -220,3 +220,30 @@ def test_a_person_an_act_refuses_leaves_nothing_and_the_others_are_written(store
     with db.session(store_url) as s:
         assert sorted(s.exec(sa.select(Child.name)).scalars()) == ["Ada Lovelace", "Grace Hopper"]
         assert s.exec(sa.select(sa.func.count()).select_from(Case)).scalar() == 2
+
+
+def test_a_case_opened_in_the_engine_is_in_the_export_from_its_steps(store_url, tmp_path, monkeypatch):
+    from models.assessment import decide_to_assess
+    from models.casework import open_case
+
+    monkeypatch.setenv("EHC_TODAY", TODAY)
+    src = tmp_path / "in.xml"
+    src.write_bytes(sen2_file(IN_FORCE))
+    assert run("import", "sen2", str(src)).exit_code == 0
+    with db.session(store_url) as s:
+        case = open_case(s, child_name="Mary Somerville", dob=dt.date(2015, 12, 26), requested_on=dt.date(2023, 10, 2),
+                         requester="parent", today=dt.date(2024, 1, 18), actor="test")
+        decide_to_assess(s, case.reference, True, dt.date(2023, 11, 6), dt.date(2024, 1, 18), "test")
+        open_case(s, child_name="Caroline Herschel", dob=dt.date(2016, 3, 16), requested_on=dt.date(2024, 1, 10),
+                  requester="parent", today=dt.date(2024, 1, 18), actor="test")
+    out = tmp_path / "out.xml"
+    result = run("export", "sen2", "--collection-year", "2024", "--out", str(out))
+    assert result.exit_code == 0 and "wrote 3 persons" in result.output, result.output
+    assert message.schema().validate(etree.parse(str(out)))
+    persons = {p[0]["surname"]: p for p in canonical(out.read_bytes())}
+    fields, (request,) = persons["Somerville"]
+    assert (fields["forename"], fields["sex"], fields["ethnicity"]) == ("Mary", "U", "NOBT")
+    assert (request["received_on"], request["request_outcome"], request["request_outcome_on"],
+            request["assessment_outcome"], request["week20"]) == (dt.date(2023, 10, 2), "Y", dt.date(2023, 11, 6),
+                                                                  "A", False)
+    assert persons["Herschel"][1][0]["request_outcome"] == "A"

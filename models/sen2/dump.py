@@ -1,8 +1,11 @@
 """`ehc export sen2`: the SEN2 return written from the case store.
 
-What the store's own tables hold is written from them (the request date, the decision to assess, the plan's
-start, its cease date, the last review as the anchor of the plan's open review cycle); the rest of each record
-from `sen2_request`, `sen2_person` and `placement`. One query per table, none per person.
+Cases the SEN2 import brought in: what the store's own tables hold is written from them (the request date, the
+decision to assess, the plan's start, its cease date, the last review as the anchor of the plan's open review
+cycle); the rest of each record from `sen2_request`, `sen2_person` and `placement`. Cases opened in the engine:
+their request, decision to assess and decision to issue from their steps, the person as `child` holds them (sex
+U, ethnicity NOBT: not obtained); a plan of theirs needs a placement the store does not record yet, so it is left
+out and counted. One query per table, none per person.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from models.assessment import DECISIONS
 from models.cases import Case, Child, Step
 from models.errors import InputError
 from models.sen2 import message
@@ -39,36 +43,89 @@ def _header(s: Session, year: int, lea: str | None) -> message.Header:
                           last.software_code if last else None, last.release if last else None)
 
 
-def export_return(s: Session, year: int, lea: str | None = None) -> tuple[bytes, int]:
-    """The return for collection year `year`: every case with an SEN2 record requested by its census day that
-    is open, has a plan in force, or closed from 1 January of the year before. Returns (XML, persons)."""
+def export_return(s: Session, year: int, lea: str | None = None) -> tuple[bytes, int, int]:
+    """The return for collection year `year`: every case requested by its census day that is open, has a plan
+    in force, or closed from 1 January of the year before. Returns (XML, persons, engine plans left out)."""
     header = _header(s, year, lea)
     since = dt.date(year - 1, 1, 1)
+    in_return = sa.and_(Case.requested_on <= header.reference_date,
+                        sa.or_(Case.status != CaseStatus.CLOSED, Case.closed_on >= since))
     rows = s.exec(
         select(Sen2Request, Case, Sen2Person, Child.date_of_birth)
         .join(Case, Case.id == Sen2Request.case_id)
         .join(Sen2Person, Sen2Person.id == Sen2Request.sen2_person_id)
         .join(Child, Child.id == Sen2Person.child_id)
-        .where(Case.requested_on <= header.reference_date,
-               sa.or_(Case.status != CaseStatus.CLOSED, Case.closed_on >= since))
+        .where(in_return)
         .order_by(Sen2Person.id, Sen2Request.seq)
+    ).all()
+    native = s.exec(
+        select(Case, Child, Sen2Person)
+        .join(Child, Child.id == Case.child_id)
+        .outerjoin(Sen2Person, Sen2Person.child_id == Child.id)
+        .where(in_return, ~sa.exists().where(Sen2Request.case_id == Case.id))
+        .order_by(Case.id)
     ).all()
     placements: dict[int, list[dict]] = defaultdict(list)
     for p in s.execute(sa.select(Placement.__table__)).mappings():
         placements[p["case_id"]].append({k: p[k] for k in message.PLACEMENT_KEYS} | {"part": p["part"]})
     steps: dict[int, dict[str, Step]] = defaultdict(dict)
-    for st in s.exec(select(Step).where(sa.or_(Step.key == StepKey.ASSESS_DECISION,
+    for st in s.exec(select(Step).where(sa.or_(Step.key.in_((StepKey.ASSESS_DECISION, StepKey.PLAN_DECISION,
+                                                             StepKey.PLAN_FINAL)),
                                                sa.and_(Step.kind == StepKind.ANNUAL_REVIEW,
                                                        Step.status == StepStatus.OPEN)))):
         steps[st.case_id][StepKind.ANNUAL_REVIEW if st.kind == StepKind.ANNUAL_REVIEW else st.key] = st
-    persons: dict[int, tuple[dict, list[dict]]] = {}
+    persons: dict[int, tuple[dict, list[dict]]] = {}  # by child
     for req, case, person, dob in rows:
-        if person.id not in persons:
-            persons[person.id] = ({**{k: getattr(person, k) for k in PERSON_KEYS}, "birth_date": dob}, [])
+        if case.child_id not in persons:
+            persons[case.child_id] = ({**{k: getattr(person, k) for k in PERSON_KEYS}, "birth_date": dob}, [])
         rec = {k: getattr(req, k) for k in REQUEST_COLUMNS}
         rec["placements"] = placements.get(case.id, [])
-        persons[person.id][1].append(_from_store(rec, case, steps.get(case.id, {})))
-    return message.write(header, list(persons.values())), len(persons)
+        persons[case.child_id][1].append(_from_store(rec, case, steps.get(case.id, {})))
+    left_out = 0
+    for case, child, person in native:
+        if case.plan_issued_on is not None:  # SEN2 needs the plan's PlanDetail: no placement recorded here yet
+            left_out += 1
+            continue
+        if case.child_id not in persons:
+            persons[case.child_id] = (_engine_person(child, person), [])
+        persons[case.child_id][1].append(_engine_request(case, steps.get(case.id, {})))
+    return message.write(header, list(persons.values())), len(persons), left_out
+
+
+def _engine_person(child: Child, person: Sen2Person | None) -> dict:
+    if person is not None:
+        return {**{k: getattr(person, k) for k in PERSON_KEYS}, "birth_date": child.date_of_birth}
+    forename, _, surname = child.name.strip().rpartition(" ")
+    return {"surname": surname, "forename": forename or surname, "birth_date": child.date_of_birth, "sex": "U",
+            "ethnicity": "NOBT", "postcode": "", "upn": None, "uln": None, "upn_unknown": None}
+
+
+def _engine_request(case: Case, steps: dict[str, Step]) -> dict:
+    """A request opened in the engine, from its steps: decision to assess (reg 5), to issue (reg 10), and whether
+    an exception set the 20 weeks aside (reg 13(3): SEN2's Week20)."""
+    rec = {key: None for _, key, _ in message.SCALARS}
+    rec.update(received_on=case.requested_on, has_assessment=False, has_named_plan=False, has_active_plans=False,
+               placements=[], sen_needs=[])
+    rec["request_outcome"], rec["request_outcome_on"] = _outcome(steps.get(StepKey.ASSESS_DECISION), case,
+                                                                 ClosedReason.NOT_TO_ASSESS)
+    if rec["request_outcome"] == "Y":
+        rec["has_assessment"] = True
+        rec["assessment_outcome"], rec["assessment_outcome_on"] = _outcome(steps.get(StepKey.PLAN_DECISION), case,
+                                                                           ClosedReason.NOT_TO_ISSUE)
+        final = steps.get(StepKey.PLAN_FINAL)
+        rec["week20"] = bool(final and final.disapplied)
+    return rec
+
+
+def _outcome(step: Step | None, case: Case, refusal: ClosedReason) -> tuple[str, dt.date | None]:
+    """SEN2's Y/N/A/W for a decision step."""
+    if step is not None and step.status == StepStatus.DONE:
+        return ("Y" if step.details.get(DECISIONS[step.key]) else "N"), step.completed_on
+    if case.closed_reason == refusal:
+        return "N", case.closed_on
+    if case.status == CaseStatus.CLOSED:
+        return "W", case.closed_on
+    return "A", None
 
 
 def _from_store(rec: dict, case: Case, steps: dict[str, Step]) -> dict:
