@@ -147,6 +147,7 @@ def test_a_broken_file_is_refused_fault_by_fault_and_nothing_of_a_bad_person_is_
     bad_sex = AWAITING.replace("<Sex>F</Sex>", "<Sex>Q</Sex>")
     bad_dates = ASSESSING.replace("<RequestOutcomeDate>2023-12-06", "<RequestOutcomeDate>2023-10-01").replace(
         "<PersonBirthDate>2014-06-23", "<PersonBirthDate>2014-06-31")
+    bad_dates = bad_dates.replace("<UniqueLearnerNumber>1234567890<", "<UniqueLearnerNumber>12345<")
     bad_order = CEASED.replace("<CeaseDate>2023-07-21", "<CeaseDate>2016-07-21")
     src = tmp_path / "bad.xml"
     src.write_bytes(sen2_file(IN_FORCE, bad_sex, bad_dates, bad_order))
@@ -157,9 +158,11 @@ def test_a_broken_file_is_refused_fault_by_fault_and_nothing_of_a_bad_person_is_
     assert any(line.startswith("error: Person[3]: /Message/Persons/Person[3]/PersonBirthDate: ") for line in lines)
     assert any(line == "error: Person[4]: /Message/Persons/Person[4]/Requests/Assessment/NamedPlan/CeaseDate: "
                "must not be before StartDate" for line in lines)
-    assert len(lines) == 3, lines
-    for line in lines:  # names, dates of birth, postcodes, codes from the file never appear
-        assert not any(word in line for word in NAMES + ("2014-06-31", "'Q'", "WBRI"))
+    assert any(line.startswith("error: Person[3]: /Message/Persons/Person[3]/UniqueLearnerNumber: the value is not "
+                               "accepted by the pattern") for line in lines)
+    assert len(lines) == 4, lines
+    for line in lines:  # names, dates of birth, postcodes, identifiers, codes from the file never appear
+        assert not any(word in line for word in NAMES + ("2014-06-31", "'Q'", "WBRI", "12345"))
     assert "1 new" in result.stdout and "3 refused" in result.stdout
     assert counts(store_url)["child"] == counts(store_url)["sen2_person"] == 1
     with db.session(store_url) as s:
@@ -247,3 +250,18 @@ def test_a_case_opened_in_the_engine_is_in_the_export_from_its_steps(store_url, 
             request["assessment_outcome"], request["week20"]) == (dt.date(2023, 10, 2), "Y", dt.date(2023, 11, 6),
                                                                   "A", False)
     assert persons["Herschel"][1][0]["request_outcome"] == "A"
+
+
+def test_the_review_scheduler_sees_each_imported_plan_from_its_last_review(store_url, tmp_path, monkeypatch):
+    from models.reviews import pending_cycles
+
+    monkeypatch.setenv("EHC_TODAY", TODAY)
+    src = tmp_path / "in.xml"
+    no_review = IN_FORCE.replace("A123456789012", "A123456789013").replace(
+        "<ReviewMeeting>2023-06-12</ReviewMeeting><ReviewOutcome>M</ReviewOutcome><LastReview>2023-06-12</LastReview>",
+        "").replace("Lovelace", "Byron")
+    src.write_bytes(sen2_file(IN_FORCE, no_review))
+    assert run("import", "sen2", str(src)).exit_code == 0
+    with db.session(store_url) as s:
+        cycles = {(r.cycle, r.anchor_on, r.annual_due_on) for _, r in pending_cycles(s, dt.date(2024, 1, 18))}
+    assert cycles == {(2, dt.date(2023, 6, 12), dt.date(2024, 6, 11)), (1, dt.date(2019, 7, 15), dt.date(2020, 7, 14))}

@@ -92,14 +92,15 @@ def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(XSD)))
 
 
-_QUOTED_VALUE = re.compile(r"(The value )?'[^']*'( is not (a valid value|an element|accepted))")
+_THE_VALUE = re.compile(r"[Tt]he value '[^']*'")
+_LEADING_VALUE = re.compile(r"^'[^']*'")
 _PERSON_PATH = re.compile(r"^/Message/Persons/Person(?:\[(\d+)\])?")
 
 
 def _rule(message: str) -> str:
     """lxml's message without the offending value (it may be a name, a date of birth, a postcode)."""
     rule = re.sub(r"^Element '[^']*'(, attribute '[^']*')?: ", "", message)
-    rule = _QUOTED_VALUE.sub(lambda m: "the value" + m.group(2), rule)
+    rule = _LEADING_VALUE.sub("the value", _THE_VALUE.sub("the value", rule))
     rule = re.sub(r"\[facet '[^']*'\] ", "", rule)
     return rule.rstrip(".")
 
