@@ -265,3 +265,18 @@ def test_the_review_scheduler_sees_each_imported_plan_from_its_last_review(store
     with db.session(store_url) as s:
         cycles = {(r.cycle, r.anchor_on, r.annual_due_on) for _, r in pending_cycles(s, dt.date(2024, 1, 18))}
     assert cycles == {(2, dt.date(2023, 6, 12), dt.date(2024, 6, 11)), (1, dt.date(2019, 7, 15), dt.date(2020, 7, 14))}
+
+
+def test_a_child_the_engine_already_has_is_the_same_child(store_url, tmp_path, monkeypatch):
+    from models.casework import open_case
+
+    monkeypatch.setenv("EHC_TODAY", TODAY)
+    with db.session(store_url) as s:
+        open_case(s, child_name="Ada Lovelace", dob=dt.date(2012, 12, 10), requested_on=dt.date(2018, 1, 8),
+                  requester="parent", today=dt.date(2024, 1, 18), actor="test")
+    src = tmp_path / "in.xml"
+    src.write_bytes(sen2_file(IN_FORCE))
+    assert run("import", "sen2", str(src)).exit_code == 0
+    with db.session(store_url) as s:
+        assert s.exec(sa.select(sa.func.count()).select_from(Child)).scalar() == 1
+        assert len(s.exec(sa.select(Case.child_id).distinct()).all()) == 1

@@ -3,9 +3,10 @@
 Each `<Person>` is a child; each of its `<Requests>` a case at the stage the return shows, with its statutory
 dates from `models.statutory`. Persons are checked first (the XSD, then the engine's own rules); a bad person is
 reported, fault by fault, and nothing of them is written; the good ones are written. New persons whose cases are
-closed or whose plans are in force go in set-based (one multi-row INSERT per table); a person with a request in
-flight, or one the store already holds and the file changes, is written through the acts, in a savepoint of its
-own. A person the store holds unchanged (same digest) is passed over, so a second import changes nothing.
+closed or whose plans are in force go in set-based (one multi-row INSERT per table); those with a request in flight
+are inserted the same way, then brought to their stage by the acts, in a savepoint; a person the store already
+holds whose record the file changes is updated in a savepoint of their own. A person the store holds unchanged
+(same digest) is passed over, so a second import changes nothing.
 """
 
 from __future__ import annotations
@@ -230,6 +231,11 @@ def _insert(s: Session, table, rows: list[dict], returning: bool = False) -> lis
     return []
 
 
+def child_name(fields: dict) -> str:
+    """`child.name` of an SEN2 person: "Forename Surname"."""
+    return f"{fields['forename'].strip()} {fields['surname'].strip()}".strip()
+
+
 def _person_row(person: Person) -> dict:
     return {key: person.fields[key] for key in PERSON_KEYS}
 
@@ -251,9 +257,16 @@ def write_new(s: Session, persons: list[Person], actor: str, known: dict[str, tu
     now = utcnow()
     known = known or {}
     fresh = [p for p in persons if person_key(p.fields) not in known]
-    child_ids = _insert(s, Child, [{"name": f"{p.fields['forename'].strip()} {p.fields['surname'].strip()}".strip(),
-                                    "date_of_birth": p.fields["birth_date"], "year_group_offset": 0,
-                                    "created_at": now} for p in fresh], returning=True)
+    c = Child.__table__.c
+    wanted = {(child_name(p.fields), p.fields["birth_date"]) for p in fresh}
+    existing = {(name, dob): cid for cid, name, dob in s.execute(sa.select(c.id, c.name, c.date_of_birth))
+                if (name, dob) in wanted}  # a child the engine already has, as `open_case` finds them
+    unborn = list(dict.fromkeys(w for w in ((child_name(p.fields), p.fields["birth_date"]) for p in fresh)
+                                if w not in existing))
+    new_ids = _insert(s, Child, [{"name": name, "date_of_birth": dob, "year_group_offset": 0, "created_at": now}
+                                 for name, dob in unborn], returning=True)
+    existing.update(zip(unborn, new_ids, strict=True))
+    child_ids = [existing[(child_name(p.fields), p.fields["birth_date"])] for p in fresh]
     sen2_ids = _insert(s, Sen2Person, [{"person_key": person_key(p.fields), "child_id": cid, "digest": digest(p),
                                         **_person_row(p)} for p, cid in zip(fresh, child_ids, strict=True)],
                        returning=True)
@@ -317,7 +330,7 @@ def update_person(s: Session, person: Person, sen2: Sen2Person, actor: str
     a plan in force takes a later LastReview (its next cycle from it) and a CeaseDate (the case closes). The
     engine's own state of a case in flight is kept: the file does not move its stage."""
     child = s.get(Child, sen2.child_id)
-    child.name = f"{person.fields['forename'].strip()} {person.fields['surname'].strip()}".strip()
+    child.name = child_name(person.fields)
     child.date_of_birth = person.fields["birth_date"]
     s.add(child)
     for key, value in _person_row(person).items():
