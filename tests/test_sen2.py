@@ -280,3 +280,17 @@ def test_a_child_the_engine_already_has_is_the_same_child(store_url, tmp_path, m
     with db.session(store_url) as s:
         assert s.exec(sa.select(sa.func.count()).select_from(Child)).scalar() == 1
         assert len(s.exec(sa.select(Case.child_id).distinct()).all()) == 1
+
+
+def test_a_generated_council_return_goes_round_unchanged(store_url, tmp_path, monkeypatch):
+    """The benchmark's return (plans in force and ceased, refusals, withdrawals, requests in flight), smaller."""
+    from benchmarks.sen2 import cohort
+
+    monkeypatch.setenv("EHC_TODAY", TODAY)
+    src = tmp_path / "in.xml"
+    src.write_bytes(cohort(300, seed=7))
+    result = run("import", "sen2", str(src))
+    assert result.exit_code == 0 and "300 new" in result.output, result.output
+    out = tmp_path / "out.xml"
+    assert run("export", "sen2", "--collection-year", "2024", "--out", str(out)).exit_code == 0
+    assert canonical(out.read_bytes()) == canonical(src.read_bytes())
