@@ -22,6 +22,7 @@ from models.cases import Case, Child, Step
 from models.errors import InputError
 from models.sen2 import message
 from models.sen2.load import PERSON_KEYS, REQUEST_COLUMNS
+from models.sen2.message import Code, Part
 from models.sen2.tables import Placement, Sen2Person, Sen2Request, Sen2Return
 from models.vocabulary import CaseStatus, ClosedReason, StepKey, StepKind, StepStatus, annual_review_cycle
 
@@ -115,7 +116,7 @@ def _engine_request(case: Case, steps: dict[str, SimpleNamespace]) -> dict:
                placements=[], sen_needs=[])
     rec["request_outcome"], rec["request_outcome_on"] = _outcome(steps.get(StepKey.ASSESS_DECISION), case,
                                                                  ClosedReason.NOT_TO_ASSESS)
-    if rec["request_outcome"] == "Y":
+    if rec["request_outcome"] == Code.YES:
         rec["has_assessment"] = True
         rec["assessment_outcome"], rec["assessment_outcome_on"] = _outcome(steps.get(StepKey.PLAN_DECISION), case,
                                                                            ClosedReason.NOT_TO_ISSUE)
@@ -127,12 +128,12 @@ def _engine_request(case: Case, steps: dict[str, SimpleNamespace]) -> dict:
 def _outcome(step: SimpleNamespace | None, case: Case, refusal: ClosedReason) -> tuple[str, dt.date | None]:
     """SEN2's Y/N/A/W for a decision step."""
     if step is not None and step.status == StepStatus.DONE:
-        return ("Y" if step.details.get(DECISIONS[step.key]) else "N"), step.completed_on
+        return (Code.YES if step.details.get(DECISIONS[step.key]) else Code.NO), step.completed_on
     if case.closed_reason == refusal:
-        return "N", case.closed_on
+        return Code.NO, case.closed_on
     if case.status == CaseStatus.CLOSED:
-        return "W", case.closed_on
-    return "A", None
+        return Code.WITHDRAWN, case.closed_on
+    return Code.AWAITING, None
 
 
 def _from_store(rec: dict, case: SimpleNamespace, steps: dict[str, SimpleNamespace]) -> dict:
@@ -140,21 +141,21 @@ def _from_store(rec: dict, case: SimpleNamespace, steps: dict[str, SimpleNamespa
     if rec["received_on"]:
         rec["received_on"] = case.requested_on
     decided = steps.get(StepKey.ASSESS_DECISION)
-    if decided is not None and rec["request_outcome"] != "H":
+    if decided is not None and rec["request_outcome"] != Code.HISTORICAL:
         if decided.status == StepStatus.OPEN:
-            rec["request_outcome"], rec["request_outcome_on"] = "A", None
+            rec["request_outcome"], rec["request_outcome_on"] = Code.AWAITING, None
         elif decided.status == StepStatus.DONE:
-            rec["request_outcome"] = "Y" if decided.details.get("assess") else "N"
+            rec["request_outcome"] = Code.YES if decided.details.get(DECISIONS[StepKey.ASSESS_DECISION]) else Code.NO
             rec["request_outcome_on"] = decided.completed_on
         elif case.closed_reason == ClosedReason.WITHDRAWN:
-            rec["request_outcome"], rec["request_outcome_on"] = "W", case.closed_on
+            rec["request_outcome"], rec["request_outcome_on"] = Code.WITHDRAWN, case.closed_on
     if case.closed_reason == ClosedReason.NOT_TO_ASSESS:
-        rec["request_outcome"], rec["request_outcome_on"] = "N", case.closed_on
+        rec["request_outcome"], rec["request_outcome_on"] = Code.NO, case.closed_on
     if rec["has_named_plan"]:
         rec["start_on"] = case.plan_issued_on
     if case.closed_reason == ClosedReason.PLAN_CEASED:
         rec["cease_on"], rec["has_active_plans"] = case.closed_on, False
-        rec["placements"] = [p for p in rec["placements"] if p["part"] == "plan"]
+        rec["placements"] = [p for p in rec["placements"] if p["part"] == Part.PLAN]
     annual = steps.get(StepKind.ANNUAL_REVIEW)
     if annual is not None and annual_review_cycle(annual.key) > 1:
         rec["last_review_on"] = annual.started_on

@@ -28,7 +28,7 @@ from models.casework import LA, MAX_AGE, add_step, close_case, complete_step, mo
 from models.errors import InputError
 from models.review import Review
 from models.sen2 import message
-from models.sen2.message import Fault, Person
+from models.sen2.message import Code, Fault, Person
 from models.sen2.tables import Placement, Sen2Person, Sen2Request, Sen2Return
 from models.vocabulary import (
     CaseKind,
@@ -104,21 +104,21 @@ def outcome(rec: dict) -> str | tuple[str, str]:
     """The request's outcome, or (element, rule) when the return leaves it undecidable."""
     ro, ao = rec["request_outcome"], rec["assessment_outcome"]
     if rec["has_named_plan"] or rec["has_active_plans"]:
-        if ro in ("N", "W") or ao in ("N", "W"):
+        if ro in (Code.NO, Code.WITHDRAWN) or ao in (Code.NO, Code.WITHDRAWN):
             return "RequestOutcome", "a request refused or withdrawn cannot have a plan"
         if rec["cease_on"]:
             return Outcome.CEASED if not rec["has_active_plans"] else ("CeaseDate",
                                                                        "a ceased plan cannot be in ActivePlans")
         return Outcome.IN_FORCE
-    if ro == "A":
+    if ro == Code.AWAITING:
         return Outcome.AWAITING_DECISION
-    if ro == "N":
+    if ro == Code.NO:
         return Outcome.REFUSED
-    if ro == "W" or ao == "W":
+    if Code.WITHDRAWN in (ro, ao):
         return Outcome.WITHDRAWN
-    if ao == "N":
+    if ao == Code.NO:
         return Outcome.NOT_ISSUED
-    if ro == "H" or ao == "H":
+    if Code.HISTORICAL in (ro, ao):
         return "NamedPlan", "a historical request or assessment needs its NamedPlan or ActivePlans"
     return Outcome.ASSESSING
 

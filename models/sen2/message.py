@@ -10,11 +10,31 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from lxml import etree
 
 XSD = Path(__file__).with_name("SEN2_schema_2024.liiatools.xsd")
+
+
+class Code(StrEnum):
+    """RequestOutcome and AssessmentOutcome (the XSD's annotations)."""
+
+    YES = "Y"  # proceeded to assess / decided to issue a plan
+    NO = "N"  # decided not to assess / not to issue
+    AWAITING = "A"  # decision not yet made
+    WITHDRAWN = "W"  # withdrawn or ceased before the decision
+    HISTORICAL = "H"  # decided before the collection period (or transferred in)
+
+
+class Part(StrEnum):
+    """Which list a placement is from: the named plan's `PlanDetail` or the active plan's `PlacementDetail`."""
+
+    PLAN = "plan"
+    ACTIVE = "active"
+
+
 TRUE = ("true", "TRUE", "1")
 
 PERSON = (("Surname", "surname", str), ("Forename", "forename", str), ("PersonBirthDate", "birth_date", dt.date),
@@ -143,12 +163,13 @@ def _request(el) -> dict:
     rec["placements"] = []
     if plan is not None:
         _fields(plan, PLAN_START + PLAN_REST, rec)
-        rec["placements"] += [dict(_fields(d, PLACEMENT_DETAIL, {}), part="plan") for d in plan.findall("PlanDetail")]
+        rec["placements"] += [dict(_fields(d, PLACEMENT_DETAIL, {}), part=Part.PLAN)
+                              for d in plan.findall("PlanDetail")]
     else:
         rec.update({key: None for _, key, _ in PLAN_START + PLAN_REST})
     if active is not None:
         _fields(active, ACTIVE_START + ACTIVE_REST, rec)
-        rec["placements"] += [dict(_fields(d, PLACEMENT_DETAIL, {}), part="active")
+        rec["placements"] += [dict(_fields(d, PLACEMENT_DETAIL, {}), part=Part.ACTIVE)
                               for d in active.findall("PlacementDetail")]
         rec["sen_needs"] = [[n.findtext("SENtype"), int(n.findtext("SENtypeRank"))] for n in active.findall("SENneed")]
     else:
@@ -232,7 +253,7 @@ def write(header: Header, persons: list[tuple[dict, list[dict]]]) -> bytes:
 
 def _put_request(el, rec: dict) -> None:
     _put(el, REQUEST, rec)
-    by_part = {"plan": [], "active": []}
+    by_part = {Part.PLAN: [], Part.ACTIVE: []}
     for p in sorted(rec["placements"], key=lambda p: p["rank"]):
         by_part[p["part"]].append(p)
     if rec["has_assessment"]:
@@ -241,13 +262,13 @@ def _put_request(el, rec: dict) -> None:
         if rec["has_named_plan"]:
             plan = etree.SubElement(assessment, "NamedPlan")
             _put(plan, PLAN_START, rec)
-            for p in by_part["plan"]:
+            for p in by_part[Part.PLAN]:
                 _put(etree.SubElement(plan, "PlanDetail"), PLAN_DETAIL, p)
             _put(plan, PLAN_REST, rec)
     if rec["has_active_plans"]:
         active = etree.SubElement(el, "ActivePlans")
         _put(active, ACTIVE_START, rec)
-        for p in by_part["active"]:
+        for p in by_part[Part.ACTIVE]:
             _put(etree.SubElement(active, "PlacementDetail"), PLACEMENT_DETAIL, p)
         for sen_type, rank in rec["sen_needs"]:
             need = etree.SubElement(active, "SENneed")
