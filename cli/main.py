@@ -26,6 +26,7 @@ GROUPS = {  # a command → the group that defines it
     "mediation": "disagreement", "appeal": "disagreement", "complaint": "disagreement", "dispute": "disagreement",
     "cease-review": "disagreement",
     "person": "people", "contact": "people", "caseload": "people", "cannot-notify": "people",
+    "import": "sen2", "export": "sen2",
 }
 
 
@@ -134,9 +135,16 @@ def _disagreement(app: typer.Typer) -> None:
         app.add_typer(sub, name=name)
 
 
+def _sen2(app: typer.Typer) -> None:
+    from cli import sen2
+
+    app.add_typer(sen2.import_app, name="import")
+    app.add_typer(sen2.export_app, name="export")
+
+
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
             "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve,
-            "disagreement": _disagreement}
+            "disagreement": _disagreement, "sen2": _sen2}
 
 
 def _commands_by_name() -> None:

@@ -15,6 +15,7 @@ import models.outbox  # noqa: F401
 import models.people  # noqa: F401
 import models.review  # noqa: F401
 import models.schools  # noqa: F401
+import models.sen2.tables  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
