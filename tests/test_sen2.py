@@ -253,7 +253,7 @@ def test_a_case_opened_in_the_engine_is_in_the_export_from_its_steps(store_url, 
 
 
 def test_the_review_scheduler_sees_each_imported_plan_from_its_last_review(store_url, tmp_path, monkeypatch):
-    from models.reviews import pending_cycles
+    from models.review_cycle import pending_cycles
 
     monkeypatch.setenv("EHC_TODAY", TODAY)
     src = tmp_path / "in.xml"
@@ -268,12 +268,13 @@ def test_the_review_scheduler_sees_each_imported_plan_from_its_last_review(store
 
 
 def test_a_child_the_engine_already_has_is_the_same_child(store_url, tmp_path, monkeypatch):
-    from models.casework import open_case
+    from models.casework import close_case, open_case
 
     monkeypatch.setenv("EHC_TODAY", TODAY)
-    with db.session(store_url) as s:
-        open_case(s, child_name="Ada Lovelace", dob=dt.date(2012, 12, 10), requested_on=dt.date(2018, 1, 8),
-                  requester="parent", today=dt.date(2024, 1, 18), actor="test")
+    with db.session(store_url) as s:  # an earlier request of hers, withdrawn (a child has one open case at most)
+        case = open_case(s, child_name="Ada Lovelace", dob=dt.date(2012, 12, 10), requested_on=dt.date(2018, 1, 8),
+                         requester="parent", today=dt.date(2024, 1, 18), actor="test")
+        close_case(s, case, dt.date(2018, 1, 20), "test", "withdrawn", "withdrawn")
     src = tmp_path / "in.xml"
     src.write_bytes(sen2_file(IN_FORCE))
     assert run("import", "sen2", str(src)).exit_code == 0
