@@ -7,7 +7,8 @@ past their date, 20% are still open (late). Printed, per
 size and database: one indexed SELECT of the steps due within the reminder horizon (the floor of the obvious design,
 which reads them all), the watch's sweep (distinct due dates from the index, then only the steps whose tier fell
 due since the last run, and each one's tier of the day), their ratio
-(goal ≤ 3×, ≤ 1 s), and the whole watch day (sweep + writing the day's messages and escalations).
+(goal ≤ 3×, ≤ 1 s), and at each size the whole watch day (sweep + writing the day's messages and escalations)
+against its floor, one bulk INSERT of the same message rows (goal ≤ 2 s at 100k).
 
     python -m benchmarks.watch_sweep            # both databases (PostgreSQL where 127.0.0.1:5432 answers)
     EHC_BENCH_POSTGRES_URL=postgresql+psycopg://… python -m benchmarks.watch_sweep
@@ -25,9 +26,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from models import db, deadline_watch, statutory
-from models.cases import Case, Child, Step
+from models.cases import AuditEvent, Case, Child, Step
 from models.db import session
 from models.deadline_watch import last_sweep, record_sweep
+from models.escalation import Escalation
+from models.outbox import OutboxMessage
 from tasks.watch import run_watch
 
 ON = statutory.parse_date("2026-03-02", "on")  # a Monday
@@ -124,16 +127,37 @@ def sweep(url: str) -> tuple[float, int, int]:
     return statistics.median(times), rows, len(chases)
 
 
-def watch_day(url: str) -> tuple[float, int]:
-    """The whole day: sweep, the day's messages (rendered, written once) and escalations. Run once: it writes."""
+def forget_the_day(url: str) -> None:
+    """Remove what a watch of ON wrote (its messages, escalations and sweep record): the next size runs it afresh."""
+    with session(url) as s:
+        conn = s.connection()
+        conn.execute(sa.delete(OutboxMessage.__table__))
+        conn.execute(sa.delete(Escalation.__table__))
+        a = AuditEvent.__table__.c
+        conn.execute(sa.delete(AuditEvent.__table__).where(a.action == deadline_watch.SWEPT, a.on == ON))
+
+
+def watch_day(url: str) -> tuple[float, int, float]:
+    """The whole day: sweep, the day's messages (rendered, written once) and escalations, and its floor: one bulk
+    INSERT of the same message rows. Run once per size (it writes), then forgotten."""
     began = time.perf_counter()
     report = run_watch(ON, url)
-    return time.perf_counter() - began, sum(report.messages.values())
+    whole = time.perf_counter() - began
+    columns = [c for c in OutboxMessage.__table__.c if c.name != "id"]
+    with session(url) as s:
+        rows = [dict(r._mapping) for r in s.connection().execute(sa.select(*columns))]
+    forget_the_day(url)
+    with session(url) as s:
+        began = time.perf_counter()
+        s.connection().execute(sa.insert(OutboxMessage.__table__), rows)
+    floor = time.perf_counter() - began
+    forget_the_day(url)
+    return whole, sum(report.messages.values()), floor
 
 
 def bench(label: str, url: str) -> list[tuple]:
     rng = random.Random(2026)
-    results, loaded, next_id = [], 0, 1
+    results, days, loaded, next_id = [], [], 0, 1
     with session(url) as s:  # Friday's run happened: Monday catches up on the weekend's tiers
         record_sweep(s, day(-3), 10**9)
     for size in SIZES:
@@ -148,8 +172,8 @@ def bench(label: str, url: str) -> list[tuple]:
         floor, due_rows = baseline(url)
         swept, read, chases = sweep(url)
         results.append((label, open_steps, floor, swept, due_rows, read, chases))
-    whole, messages = watch_day(url)
-    return results, (label, whole, messages)
+        days.append((label, open_steps, *watch_day(url)))
+    return results, days
 
 
 def main() -> None:
@@ -158,7 +182,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         r, d = bench("SQLite", url)
         rows += r
-        days.append(d)
+        days += d
         db.dispose_engine(url)
     if db.server_answers(POSTGRES_URL) or "EHC_BENCH_POSTGRES_URL" in os.environ:
         schema = f"ehc_bench_{os.getpid()}"
@@ -169,7 +193,7 @@ def main() -> None:
         try:
             r, d = bench("PostgreSQL", url)
             rows += r
-            days.append(d)
+            days += d
         finally:
             db.dispose_engine(url)
             with admin.begin() as conn:
@@ -189,9 +213,12 @@ def main() -> None:
         series = [r[3] for r in rows if r[0] == label]
         print(f"  {label:<11} " + " → ".join(f"{t:.3f}" for t in series)
               + f"  (×{series[-1] / series[0]:.1f} for ×4 steps)")
-    print("\nThe whole watch day at 100k (sweep + messages rendered and written once + escalations), run once:")
-    for label, whole, messages in days:
-        print(f"  {label:<11} {whole:.3f} s for {messages:,} messages")
+    print("\nThe whole watch day (sweep + messages rendered and written once + escalations), run once per size;"
+          "\nfloor: one bulk INSERT of the same message rows (goal: the day ≤ 2 s at 100k)\n")
+    print(f"{'database':<11} {'open steps':>10} {'messages':>9} {'day s':>7} {'floor s':>8} {'ratio':>6}")
+    for label, steps, whole, messages, floor in days:
+        print(f"{label:<11} {steps:>10,} {messages:>9,} {whole:>7.3f} {floor:>8.3f} {whole / floor:>5.1f}×"
+              + (f"  {'met' if whole <= 2 else 'MISSED'}" if steps >= 90_000 else ""))
 
 
 if __name__ == "__main__":

@@ -41,13 +41,22 @@ def yes_no(value: str, field_name: str) -> bool:
 def record(event: waiting.CaseEvent, what: str) -> None:
     """Record the event and its notices in the store, then wake the case's run; prints one line."""
     waiting.record(event, settings().actor)
+    typer.echo(f"{event.reference}: {what} (run {wake(event)})")
+
+
+def wake(event: waiting.CaseEvent) -> str:
+    """Wake the case's run after an act is recorded. Without a Prefect API, or with one that does not answer, the
+    act stands (the store is the truth) and a warning says so: the next watch brings the run in line."""
+    if not waiting.api_configured():
+        err_console.print(f"warning: the Prefect run of {event.reference} was not woken: PREFECT_API_URL is not "
+                          "set; the next watch brings it in line", markup=False, highlight=False)
+        return "not woken"
     try:
-        outcome = waiting.wake(event)
+        return waiting.wake(event)
     except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
-        outcome = "not reached"
         err_console.print(f"warning: the Prefect run of {event.reference} was not resumed ({type(exc).__name__}); "
                           "it reads the store when it next runs", markup=False, highlight=False)
-    typer.echo(f"{event.reference}: {what} (run {outcome})")
+        return "not reached"
 
 
 @input_errors

@@ -22,6 +22,8 @@ GROUPS = {  # a command → the group that defines it
     "watch": "watch", "queue": "watch", "outbox": "watch",
     "demo": "demo",
     "person": "people", "contact": "people", "caseload": "people", "cannot-notify": "people",
+    "report": "report",
+    "serve": "serve",
 }
 
 
@@ -109,8 +111,20 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo_command(_whole_app))
 
 
+def _report(app: typer.Typer) -> None:
+    from cli import report
+
+    app.command("report")(report.report)
+
+
+def _serve(app: typer.Typer) -> None:
+    from cli import serve
+
+    app.command("serve")(serve.serve)
+
+
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "people": _people, "demo": _demo}
+            "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve}
 
 
 def _commands_by_name() -> None:

@@ -32,11 +32,17 @@ def watch(
 ) -> None:
     """Chase every open step for one day: reminders, due today, overdue, escalations, the DCO's digest."""
     on = date_arg(as_of, "--as-of") if as_of else today()
+    from flows.reconcile import reconcile_all  # with the Prefect API: each case's run in line with the store
+
     report = run_watch(on)
+    reconciled = reconcile_all(on)
     sent = ", ".join(f"{kind} {n}" for kind, n in sorted(report.messages.items())) or "none"
     typer.echo(f"{on}: {report.swept} open steps due within the reminder horizon; {report.chases} to chase; "
                f"messages: {sent}; escalations opened {report.escalations_opened}, raised "
                f"{report.escalations_raised}; DCO digest {'yes' if report.digest else 'no'}")
+    runs = ", ".join(f"{what} {n}" for what, n in sorted(reconciled["runs"].items())) or "none"
+    typer.echo(f"runs: {runs if reconciled['prefect'] else 'Prefect API not reached, left for the next pass'}; "
+               f"stalled cases flagged {reconciled['stalled']}, recovered {reconciled['recovered']}")
     if send:
         _send()
 

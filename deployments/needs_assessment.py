@@ -22,6 +22,13 @@ from tasks.waiting import NEEDS_ASSESSMENT, case_run, paused_on, still_waiting
 FORM_BY_SLUG = {form.slug(): form for form in FORMS}
 
 
+def deployment():
+    """The deployment a site's runner serves (`ehc serve`): started per case by `ehc case start`, no schedule."""
+    return needs_assessment.to_deployment(name=NEEDS_ASSESSMENT, tags=["ehc"],
+                                          description="One run per case, named by its reference; suspended "
+                                                      "(holding nothing) while it waits.")
+
+
 @contextmanager
 def serving(query_seconds: float = 1, limit: int | None = 20, alongside: tuple[Flow, ...] = ()) -> Iterator[Runner]:
     """Serve the deployment from a runner in a background thread until the block ends. Each run executes in a

@@ -9,6 +9,7 @@ import datetime as dt
 from prefect import flow
 from prefect.runtime import flow_run
 
+from flows.reconcile import reconcile_all
 from models.settings import today
 from tasks.escalation import publish_queues
 from tasks.watch import publish_failed, send_messages, watch_the_day
@@ -23,12 +24,14 @@ def run_name() -> str:
 
 @flow(name=FLOW_NAME, flow_run_name=run_name, log_prints=False)
 def deadline_watch(as_of: dt.date | None = None, send: bool = True) -> dict:
-    """Reminders, due today, overdue and escalations for `as_of` (default today in London), then the outbox."""
+    """Reminders, due today, overdue and escalations for `as_of` (default today in London); every case's run
+    reconciled with the store and stalled cases flagged; then the outbox."""
     on = as_of or today()
     report = watch_the_day(on)
+    reconciled = reconcile_all(on)
     sent = send_messages() if send else None
     queues = publish_queues()
     failed = publish_failed()
     return {"on": on.isoformat(), "chases": report.chases, "messages": report.messages,
             "escalations_opened": report.escalations_opened, "escalations_raised": report.escalations_raised,
-            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed}
+            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed, "reconciled": reconciled}

@@ -1,9 +1,11 @@
-"""The needs assessment in the store: each caseworker event (CFA s36-s39, SEND Regs 2014 regs 4-13) and each
-consequence the flow draws from it, as named changes.
+"""The needs assessment in the store: each caseworker's act (CFA s36-s39, SEND Regs 2014 regs 4-13) and what
+follows from it, as named changes that return their notices.
 
-An event completes an open step and is dated; the flow's consequences (advice requests, notices, the plan in
-force) are idempotent: a step by its key, a message by its outbox key. Dates come from the events, never from a
-clock, so a resumed or repeated run writes the same rows.
+An act completes an open step, is dated, and writes what follows in the same transaction (advice requests, the
+next steps, the plan in force, the case closed on a refusal), so an act recorded while Prefect is away still
+leaves the case chased. What follows is idempotent (a step by its key, a message by its outbox key): the flow's
+stage tasks call the same functions, and a resumed or repeated run writes nothing twice. Dates come from the
+acts, never from a clock.
 """
 
 from __future__ import annotations
@@ -65,13 +67,17 @@ FAMILY = (Recipient(Role.FAMILY),)
 
 def decide_to_assess(s: Session, reference: str, assess: bool, on: dt.date, today: dt.date,
                      actor: str) -> list[Notice]:
-    """Record the decision whether to assess, notified on `on` (reg 5(1): within 6 weeks of the request)."""
+    """Record the decision whether to assess, notified on `on` (reg 5(1): within 6 weeks of the request). What
+    follows is written with it, so the case is chased whether or not its run hears of it: a decision to
+    assess asks every source for advice (reg 6(1)); a refusal closes the case with its notice (reg 5(3))."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.ASSESS_DECISION)
     not_in_future(on, today)
     not_before(on, case.requested_on, "the request")
     complete_step(s, step, on, actor, case, assess=assess)
-    return []
+    if not assess:
+        return close_refused(s, reference, ClosedReason.NOT_TO_ASSESS)
+    return [notice for source in start_assessment(s, reference) for notice in request_advice(s, reference, source)]
 
 
 def decision(s: Session, reference: str, key: StepKey) -> bool | None:
@@ -149,7 +155,8 @@ def request_advice(s: Session, reference: str, source: str) -> list[Notice]:
 def advice_received(s: Session, reference: str, source: str, on: dt.date, today: dt.date, actor: str,
                     request_received_on: dt.date | None = None) -> list[Notice]:
     """Record advice returned (reg 8). If the adviser received the request later than it was sent, its 6 weeks
-    run from that day instead (reg 8(1))."""
+    run from that day instead (reg 8(1)). With the last advice in, the co-production meeting and the decision
+    whether to issue open."""
     case = get_case(s, reference)
     if source not in ADVICE_ROLES:
         raise InputError("--source", f"must be one of {', '.join(ADVICE_ROLES)}")
@@ -163,6 +170,9 @@ def advice_received(s: Session, reference: str, source: str, on: dt.date, today:
                                                                          d.disapplied)
     not_before(on, step.started_on, "the request for advice", "--on")
     complete_step(s, step, on, actor, case, late=on > step.due_on)
+    if not s.exec(select(Step.id).where(Step.case_id == case.id, Step.kind == StepKind.ADVICE,
+                                        Step.status == StepStatus.OPEN)).first():
+        open_coproduction(s, reference)
     return []
 
 
@@ -202,7 +212,8 @@ def meeting_held(s: Session, reference: str, on: dt.date, attended: list[str], c
 
 def decide_to_issue(s: Session, reference: str, issue: bool, on: dt.date, today: dt.date,
                     actor: str) -> list[Notice]:
-    """Record the decision whether to issue a plan; a refusal's notice is due by week 16 (reg 10(1))."""
+    """Record the decision whether to issue a plan: a decision to issue opens the draft (reg 13); a refusal closes
+    the case with its notice, due by week 16 (reg 10(1))."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.PLAN_DECISION)
     meeting = find_step(s, case, StepKey.COPRODUCTION_MEETING)
@@ -211,6 +222,9 @@ def decide_to_issue(s: Session, reference: str, issue: bool, on: dt.date, today:
     not_in_future(on, today)
     not_before(on, meeting.completed_on, "the co-production meeting")
     complete_step(s, step, on, actor, case, issue=issue)
+    if not issue:
+        return close_refused(s, reference, ClosedReason.NOT_TO_ISSUE)
+    open_drafting(s, reference)
     return []
 
 
@@ -249,7 +263,7 @@ def draft_issued(s: Session, reference: str, on: dt.date, setting_requested: str
                  rule_id="plan.setting_consultation", role=Role.SENCO, start=on, organisation=setting_requested,
                  contact_id=contact.id if contact else None)
     move_stage(s, case, Stage.REPRESENTATIONS, actor, "draft plan issued", on)
-    return []
+    return draft_notices(s, reference)
 
 
 def draft_notices(s: Session, reference: str) -> list[Notice]:
@@ -281,7 +295,8 @@ def setting_replied(s: Session, reference: str, on: dt.date, today: dt.date, act
 
 def final_issued(s: Session, reference: str, on: dt.date, today: dt.date, actor: str) -> list[Notice]:
     """Record the final plan sent (reg 13(2): within 20 weeks of the request). The council may not finalise
-    while the family's 15 days for representations run (reg 13(1)), nor while a consulted setting's do."""
+    while the family's 15 days for representations run (reg 13(1)), nor while a consulted setting's do. The
+    plan is then in force, with its first review due."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.PLAN_FINAL)
     reps = find_step(s, case, StepKey.DRAFT_REPRESENTATIONS)
@@ -297,7 +312,7 @@ def final_issued(s: Session, reference: str, on: dt.date, today: dt.date, actor:
         cancel_step(s, consultation, actor, "final plan issued without the setting's reply", no_reply=True)
     complete_step(s, reps, reps.due_on, actor, case)  # the family's window closed on its last day
     complete_step(s, step, on, actor, case)
-    return []
+    return put_plan_in_force(s, reference)
 
 
 def put_plan_in_force(s: Session, reference: str) -> list[Notice]:

@@ -109,9 +109,9 @@ def open_case(
     flags: Iterable[str] = (),
     parent: dict | None = None,
 ) -> Case:
-    """Register a request for an EHC needs assessment (CFA s36) and start its 6-week clock (reg 5(1)); `parent`
-    (name, email, address, postcode) records the parent with the request, and the case goes to the default
-    team (`EHC_DEFAULT_CASEWORKER`) until a caseworker is assigned."""
+    """Register a request for an EHC needs assessment (CFA s36): its 6-week clock (reg 5(1)) and its 20 weeks
+    (reg 13(2)) start; `parent` (name, email, address, postcode) records the parent with the request, and the
+    case goes to the default team (`EHC_DEFAULT_CASEWORKER`) until a caseworker is assigned."""
     if parent:
         try:
             parent = people.check_fields({"role": PersonRole.PARENT, **parent})
@@ -160,6 +160,8 @@ def open_case(
         people.add_person(s, case, actor, **parent)
     add_step(s, case, key=StepKey.ASSESS_DECISION, kind=StepKind.DECISION_TO_ASSESS, rule_id="assess.decision",
              role=LA, start=requested_on)
+    add_step(s, case, key=StepKey.PLAN_FINAL, kind=StepKind.FINAL_PLAN, rule_id="plan.final", role=LA,
+             start=requested_on)  # the 20 weeks run, and are watched, from the request (reg 13(2))
     move_stage(s, case, Stage.DECISION_TO_ASSESS, actor, "decision to assess due", requested_on)
     return case
 

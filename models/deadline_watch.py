@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from models import statutory
 from models.cases import AuditEvent, Step
 from models.errors import InputError
-from models.escalation import escalate, queue_for, queue_items
+from models.escalation import Wanted, escalate_many, queue_for, queue_items
 from models.notice import Notice, NoticeKind, Recipient
 from models.settings import settings
 from models.vocabulary import Queue, Role, StepKind, StepStatus
@@ -187,23 +187,24 @@ def sweep(s: Session, on: dt.date, since: Sweep | None) -> tuple[int, list[DueCh
 
 def chase(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) -> list[Notice]:
     """The notice of each chase and, once a step is overdue, its escalation opened or raised (with a notice to
-    the queue, except the DCO's, who hears in one daily digest instead)."""
-    notices = []
-    for due in sorted(chases, key=lambda c: c.step.id):  # one order for every run: concurrent runs never deadlock
-        step, tier = due.step, due.chase
-        facts = {"tier": tier.level}
-        notices.append(Notice(NoticeKind(tier.tier), on, (Recipient(step.role),), case_id=step.case_id,
-                              step_id=step.id, occasion=tier.on.isoformat(), facts=facts))
-        if tier.tier not in OVERDUE_TIERS:
-            continue
-        queue = queue_for(step.role)
-        item, change = escalate(s, queue=queue, case_id=step.case_id, step_id=step.id, tier=tier.level, on=on)
+    the queue, except the DCO's, who hears in one daily digest instead). Escalations are written in bulk."""
+    chases = sorted(chases, key=lambda c: c.step.id)  # one order for every run: concurrent runs never deadlock
+    notices = [Notice(NoticeKind(c.chase.tier), on, (Recipient(c.step.role),), case_id=c.step.case_id,
+                      step_id=c.step.id, occasion=c.chase.on.isoformat(), facts={"tier": c.chase.level})
+               for c in chases]
+    overdue = [c for c in chases if c.chase.tier in OVERDUE_TIERS]
+    items = escalate_many(s, [Wanted(queue_for(c.step.role), c.step.case_id, c.step.id, c.chase.level)
+                              for c in overdue], on)
+    for c in overdue:
+        item_id, change = items[c.step.id]
         report.escalations_opened += change == "opened"
         report.escalations_raised += change == "raised"
+        queue = queue_for(c.step.role)
         if change and queue != Queue.DCO:
-            notices.append(Notice(NoticeKind.ESCALATION, on, (Recipient(queue),), case_id=step.case_id,
-                                  step_id=step.id, occasion=str(tier.level),
-                                  facts={**facts, "queue": queue, "escalation_id": item.id, "responsible": step.role}))
+            notices.append(Notice(NoticeKind.ESCALATION, on, (Recipient(queue),), case_id=c.step.case_id,
+                                  step_id=c.step.id, occasion=str(c.chase.level),
+                                  facts={"tier": c.chase.level, "queue": queue, "escalation_id": item_id,
+                                         "responsible": c.step.role}))
     return notices
 
 

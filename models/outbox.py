@@ -6,6 +6,8 @@ import datetime as dt
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.cases import Case, utcnow
@@ -53,6 +55,28 @@ def existing_keys(s: Session, keys: list[str]) -> set[str]:
     for i in range(0, len(keys), 1000):
         found.update(s.connection().execute(sa.select(column).where(column.in_(keys[i:i + 1000]))).scalars())
     return found
+
+
+class Written(NamedTuple):
+    id: int
+    idempotency_key: str
+    kind: str
+
+
+def insert_new(s: Session, rows: list[dict]) -> list[Written]:
+    """Insert the rows whose key is not in the outbox yet, in bulk (`INSERT … ON CONFLICT DO NOTHING`), and return
+    those inserted: a row a concurrent writer inserted first is skipped, never doubled, never an error."""
+    if not rows:
+        return []
+    s.flush()  # what the act changed goes first (a row's case and step)
+    insert = (sqlite_insert if s.get_bind().dialect.name == "sqlite" else postgresql_insert)(OutboxMessage.__table__)
+    c = OutboxMessage.__table__.c
+    statement = (insert.on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(c.id, c.idempotency_key, c.kind))
+    written: list[Written] = []
+    for i in range(0, len(rows), 1000):
+        written += [Written(*row) for row in s.execute(statement, rows[i:i + 1000])]
+    return written
 
 
 class FailedMessage(NamedTuple):

@@ -81,6 +81,7 @@ class StepKind(StrEnum):
     PHASE_TRANSFER = "phase_transfer"
     CEASE = "cease"
     TRANSFER_OUT = "transfer_out"
+    STALLED = "stalled"  # nothing open that anyone owes: on the SEN team manager's queue (models.invariant)
 
 
 class StepKey(StrEnum):
@@ -94,6 +95,7 @@ class StepKey(StrEnum):
     DRAFT_REPRESENTATIONS = "plan.draft_representations"
     PLAN_CEASE = "plan.cease"
     TRANSFER_SEND_PLAN = "transfer.send_plan"
+    CASE_STALLED = "case.stalled"
 
 
 class ReviewPart(StrEnum):

@@ -16,16 +16,16 @@ from typing import NamedTuple
 from sqlmodel import Session, col, select
 
 from models import cannot_notify, statutory
-from models.cases import Case, Child, Contact, Step
+from models.cases import Case, Child, Contact, Step, utcnow
 from models.contacts import find_contact
 from models.council import council_details
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
-from models.outbox import OutboxMessage, existing_keys
+from models.outbox import Written, existing_keys, insert_new
 from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
-from models.vocabulary import ADVICE_LABELS, Channel, Role
-from notifications.outbox import enqueue
+from models.vocabulary import ADVICE_LABELS, Channel, OutboxStatus, Role
+from notifications.render import render
 
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
@@ -228,10 +228,10 @@ def expand_family(addresses: _Addresses, notice: Notice, case: Case | None) -> N
     return replace(notice, recipients=tuple(recipients))
 
 
-def write(s: Session, notices: Iterable[Notice]) -> list[OutboxMessage]:
-    """Write each notice's outbox rows in the caller's transaction; returns the rows this call wrote (a row whose
-    key is already in the outbox, written by an earlier or a concurrent run, is not written again). A recipient
-    nobody can reach goes on the `cannot_notify` queue instead, for the case's caseworker."""
+def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
+    """Write each notice's outbox rows in the caller's transaction, in bulk; returns the rows this call wrote (a
+    row whose key is already in the outbox, written by an earlier or a concurrent run, is not written again). A
+    recipient nobody can reach goes on the `cannot_notify` queue instead, for the case's caseworker."""
     notices = list(notices)
     if not notices:
         return []
@@ -246,7 +246,7 @@ def write(s: Session, notices: Iterable[Notice]) -> list[OutboxMessage]:
     written = existing_keys(s, [k for _, _, k in keyed])
     wanted = [(n, r, k) for n, r, k in keyed if k not in written]
     steps = _by_id(s, Step, {n.step_id for n, _, _ in wanted if n.step_id})
-    rows, contexts = [], {}
+    rows, contexts, now = [], {}, utcnow()
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
         template = TEMPLATES.get(notice.kind, str(notice.kind))
@@ -258,10 +258,13 @@ def write(s: Session, notices: Iterable[Notice]) -> list[OutboxMessage]:
             continue
         if id(notice) not in contexts:
             contexts[id(notice)] = {**wording(s, config, notice, case, step), "council_details": details}
-        rows.append(enqueue(s, idempotency_key=k, kind=template, recipient_role=to.role, recipient_email=to.email,
-                            on=notice.on, context=contexts[id(notice)], case=case, step=step, channel=to.channel,
-                            postal_address=to.postal_address))
-    return rows
+        rendered = render(template, {"reference": case.reference if case else None, **contexts[id(notice)]})
+        rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": template,
+                     "recipient_role": to.role, "recipient_email": to.email, "channel": to.channel,
+                     "postal_address": to.postal_address, "subject": rendered.subject, "body_text": rendered.text,
+                     "body_html": rendered.html, "on": notice.on, "status": OutboxStatus.PENDING, "attempts": 0,
+                     "created_at": now})
+    return insert_new(s, rows)
 
 
 def _by_id(s: Session, table, ids: set[int]) -> dict:

@@ -26,6 +26,7 @@ from notifications.backends import Backend, Rejected, RetryLater
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = dt.timedelta(days=3)  # past the message's day: a provider down for a day loses nothing
 FIRST_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=1)
 OUTBOX = OutboxMessage.__table__
@@ -106,7 +107,7 @@ def dispatch(backend: Backend, *, now: Clock = utcnow, url: str | None = None, b
                                 last_error=retry.reason)
                         _release(s, claimed[index + 1:], at)
                         report.halted, report.resume_at = retry.reason, at
-                    elif attempt >= MAX_ATTEMPTS:
+                    elif attempt >= MAX_ATTEMPTS and now().date() > message.on + GIVE_UP_AFTER:
                         _settle(s, message_id, attempt, status="failed", next_attempt_at=None,
                                 last_error=f"gave up after {attempt} attempts: {retry.reason}")
                         report.failed += 1

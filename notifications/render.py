@@ -4,9 +4,10 @@ The subject is rendered from the case reference and the action only, so it can n
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 SUBJECT_KEYS = ("reference", "action", "due", "council", "source_label", "tier")
 
@@ -27,11 +28,14 @@ class Rendered:
     html: str
 
 
+@functools.cache
+def _templates(kind: str) -> tuple[Template, Template, Template]:
+    """A kind's three templates, compiled once per process (a watch day renders thousands of messages)."""
+    return tuple(_env.get_template(f"{kind}.{ending}") for ending in ("subject.txt", "txt", "html"))
+
+
 def render(kind: str, context: dict) -> Rendered:
     subject_context = {k: v for k, v in context.items() if k in SUBJECT_KEYS}
-    subject = _env.get_template(f"{kind}.subject.txt").render(subject_context)
-    return Rendered(
-        subject=" ".join(subject.split()),
-        text=_env.get_template(f"{kind}.txt").render(context),
-        html=_env.get_template(f"{kind}.html").render(context),
-    )
+    subject, text, html = _templates(kind)
+    return Rendered(subject=" ".join(subject.render(subject_context).split()), text=text.render(context),
+                    html=html.render(context))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from typing import ClassVar
 from uuid import UUID
 
@@ -19,12 +20,15 @@ from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, CacheKeyFnPolicy
 from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.context import FlowRunContext
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run, suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_API_URL
+from prefect.states import Scheduled
 
 from models import waiting as store
 from models.casework import get_case
@@ -202,3 +206,57 @@ def wake(event: CaseEvent, wait: float = 60) -> str:
         return "suspended"  # e.g. advice from one source while others are outstanding: nothing for the run yet
     resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
     return "resumed"
+
+
+# --- reconciling: the store is the truth ------------------------------------------------------------
+
+
+def api_configured() -> bool:
+    """Whether a Prefect API is configured (`PREFECT_API_URL`); without one, Prefect would start a temporary
+    server of its own for each command, which reaches no runner."""
+    return bool(PREFECT_API_URL.value())
+
+
+def api_answers() -> bool:
+    """Whether the Prefect API answers now (reconciliation is skipped, not failed, while it does not)."""
+    if not api_configured():
+        return False
+    try:
+        with get_client(sync_client=True) as client:
+            return client.api_healthcheck() is None
+    except Exception:  # noqa: BLE001 (any fault reaching the API means: not now)
+        return False
+
+
+def reschedule(run: FlowRun, why: str, forget_pauses: bool = False) -> None:
+    """Run it again from the top now: its process starts afresh and reads the store. `forget_pauses` for a run
+    that crashed or failed: the server's own rules then clear its used pause keys, so a wait it was in when it
+    died is asked afresh instead of answered with an input nobody gave."""
+    state = Scheduled(name="Reconciled", message=why)
+    with get_client(sync_client=True) as client:
+        if forget_pauses and client.set_flow_run_state(run.id, state).status == SetStateStatus.ACCEPT:
+            return
+        client.set_flow_run_state(run.id, Scheduled(name="Reconciled", message=why), force=True)
+
+
+def reconcile_run(reference: str, forms: Mapping[str, type[CaseEvent]], flow: str = NEEDS_ASSESSMENT,
+                  name: str | None = None, stage: str = "request", **parameters) -> str:
+    """Bring the case's run of `flow` in line with the store, which expects one: start it if it is missing, run
+    it again if it is suspended on an act the store no longer waits on (recorded while Prefect was away), has
+    crashed or failed, or finished while the store still expects it. Returns what was done, in a word."""
+    name = name or reference
+    run = case_run(reference, flow)
+    if run is None or run.name != name:
+        start(reference, flow, name=name, stage=stage, **parameters)
+        return "started"
+    state = run.state
+    if state.is_paused():
+        form = forms.get(paused_on(run))
+        if form is not None and still_waiting(reference, form):
+            return "waiting"
+        reschedule(run, "the store has moved past what the run waits on")
+        return "resumed"
+    if state.is_crashed() or state.is_failed() or state.is_completed():
+        reschedule(run, f"the run was {state.name}; the store still expects it", forget_pauses=not state.is_completed())
+        return "retried"
+    return "running"

@@ -58,19 +58,20 @@ def with_option(option: str, value: str) -> list[str]:
 # --- opening and showing a case ------------------------------------------------------------------
 
 
-def test_case_open_prints_the_reference_and_writes_the_first_step(store):
+def test_case_open_prints_the_reference_and_writes_the_first_steps(store):
     result = invoke(*OPEN)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == "EHC-2025-00001"
     with session() as s:
         case = casework.get_case(s, "EHC-2025-00001")
-        (step,) = casework.case_steps(s, case)
+        (step, final) = casework.case_steps(s, case)
         events = casework.audit_log(s, case)
     assert case.rule_set == statutory.RULE_SET == "eng-2014.3"
     assert case.requested_on == D("2025-01-06") and case.requester == "parent" and case.status == "open"
     assert step.key == step.rule_id == "assess.decision" and step.status == "open"
     assert step.due_on == statutory.deadline("assess.decision", D("2025-01-06")).due == D("2025-02-17")
     assert step.target_on == step.due_on and not step.disapplied
+    assert (final.key, final.status, final.due_on) == ("plan.final", "open", D("2025-05-26"))  # watched from R
     assert [e.action for e in events][0] == "request registered"
     assert all(e.actor for e in events) and events[0].on == D("2025-01-06")
 
@@ -93,7 +94,7 @@ def test_case_show_json_lists_steps_and_deadlines(store):
     assert data["reference"] == "EHC-2025-00001" and data["rule_set"] == "eng-2014.3"
     assert data["requested_on"] == "2025-01-06"
     assert [(st["key"], st["due"], st["status"]) for st in data["steps"]] == [
-        ("assess.decision", "2025-02-17", "open")]
+        ("assess.decision", "2025-02-17", "open"), ("plan.final", "2025-05-26", "open")]
     assert "Alex" not in result.stdout  # the JSON view names the case, not the child
 
 

@@ -39,10 +39,21 @@ def refused(args: list[str], field: str, words: str) -> None:
     assert writes() == before
 
 
+def to_the_draft(s, ref: str) -> None:
+    """The acts up to the draft: each opens what follows it (advice asked of every source, co-production, the
+    draft)."""
+    assessment.decide_to_assess(s, ref, True, D("2026-02-09"), D("2026-06-30"), "test")
+    for source in ("parent", "education", "health", "social_care", "ep"):
+        assessment.advice_received(s, ref, source, D("2026-03-02"), D("2026-06-30"), "test")
+    assessment.meeting_held(s, ref, D("2026-03-09"), ["parent"], True, D("2026-06-30"), "test")
+    assessment.decide_to_issue(s, ref, True, D("2026-03-16"), D("2026-06-30"), "test")
+
+
 def test_an_event_for_a_stage_that_is_not_open_changes_nothing(case_ref):
     refused(["advice", "received", case_ref, "--source", "health", "--on", "2026-02-01"], "--source",
             "advice:health is not open")
-    refused(["final", "issued", case_ref, "--on", "2026-05-01"], "REF", "plan.final is not open")
+    refused(["final", "issued", case_ref, "--on", "2026-05-01"], "REF", "no draft plan has been issued")  # the 20 weeks
+    # are open from the request (reg 13(2)); the final plan waits for the draft
     refused(["meeting", "held", case_ref, "--on", "2026-03-01", "--attended", "parent", "--child-views"], "REF",
             "coproduction.meeting is not open")
 
@@ -76,14 +87,7 @@ def test_a_late_received_request_restarts_that_advisers_six_weeks(case_ref):
 
 def test_a_final_plan_inside_the_familys_15_days_is_refused(case_ref):
     with db.session() as s:
-        assessment.decide_to_assess(s, case_ref, True, D("2026-02-09"), D("2026-06-30"), "test")
-        assessment.start_assessment(s, case_ref)
-        assessment.request_advice(s, case_ref, "parent")
-        assessment.advice_received(s, case_ref, "parent", D("2026-03-02"), D("2026-06-30"), "test")
-        assessment.open_coproduction(s, case_ref)
-        assessment.meeting_held(s, case_ref, D("2026-03-09"), ["parent"], True, D("2026-06-30"), "test")
-        assessment.decide_to_issue(s, case_ref, True, D("2026-03-16"), D("2026-06-30"), "test")
-        assessment.open_drafting(s, case_ref)
+        to_the_draft(s, case_ref)
         assessment.draft_issued(s, case_ref, D("2026-04-13"), None, False, D("2026-06-30"), "test")
     refused(["final", "issued", case_ref, "--on", "2026-04-27"], "--on", "representations on the draft run until "
             "2026-04-27")
@@ -92,16 +96,9 @@ def test_a_final_plan_inside_the_familys_15_days_is_refused(case_ref):
 def test_the_requested_setting_is_consulted_through_its_own_senco(case_ref):
     with db.session() as s:
         s.add(Contact(role="senco", organisation="Oakfield Primary", email="senco@oakfield.example.org"))
-        assessment.decide_to_assess(s, case_ref, True, D("2026-02-09"), D("2026-06-30"), "test")
-        assessment.start_assessment(s, case_ref)
-        assessment.request_advice(s, case_ref, "parent")
-        assessment.advice_received(s, case_ref, "parent", D("2026-03-02"), D("2026-06-30"), "test")
-        assessment.open_coproduction(s, case_ref)
-        assessment.meeting_held(s, case_ref, D("2026-03-09"), ["parent"], True, D("2026-06-30"), "test")
-        assessment.decide_to_issue(s, case_ref, True, D("2026-03-16"), D("2026-06-30"), "test")
-        assessment.open_drafting(s, case_ref)
+        to_the_draft(s, case_ref)
         assessment.draft_issued(s, case_ref, D("2026-04-13"), "Oakfield Primary", False, D("2026-06-30"), "test")
-        compose.write(s, assessment.draft_notices(s, case_ref))
+        compose.write(s, assessment.draft_notices(s, case_ref))  # as the draft's act returned them
     with db.session() as s:
         [sent] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "setting_consultation")).all()
     assert sent.recipient_email == "senco@oakfield.example.org"
