@@ -6,11 +6,12 @@ from __future__ import annotations
 import typer
 
 from cli.common import date_arg, input_errors, print_json
-from models import casework
+from models import assessment, casework
 from models.db import session
 from models.errors import InputError
 from models.settings import settings, today
 from models.vocabulary import CASE_FLAGS
+from notifications import compose
 
 FLAG_HELP = f"advice the case needs beyond the usual: {' | '.join(CASE_FLAGS)}"
 
@@ -39,6 +40,7 @@ def open_(
                                   requester=requester, today=today(), actor=settings().actor, flags=flag,
                                   parent=parent)
         reference = case.reference
+        compose.write(s, assessment.request_notices(s, reference))  # reg 4(1), in the request's transaction
     typer.echo(reference)
 
 

@@ -30,18 +30,33 @@ from notifications.render import render
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
 
-TEMPLATES = {  # notice kind → template, where they differ
-    NoticeKind.REFUSAL_TO_ASSESS: "family_notice",
-    NoticeKind.REFUSAL_TO_ISSUE: "family_notice",
-    NoticeKind.DRAFT_PLAN: "family_notice",
-    NoticeKind.FINAL_PLAN: "family_notice",
-    NoticeKind.STILL_OVERDUE: "overdue",
+TEMPLATES = {NoticeKind.STILL_OVERDUE: "overdue"}  # notice kind → template, where they differ
+SUBJECTS = {  # a statutory notice's template → its subject (the case reference and this only: no personal data)
+    "considering_assessment": "request for an EHC needs assessment received (reg 4)",
+    "request_copy": "request for an EHC needs assessment received (reg 4(1))",
+    "to_assess": "decision to carry out an EHC needs assessment (reg 5(1))",
+    "not_to_assess": "decision not to carry out an EHC needs assessment (reg 5(1))",
+    "assessment_decision_copy": "decision whether to carry out an EHC needs assessment (reg 5(2))",
+    "not_to_issue": "decision not to issue an EHC plan (reg 10(1))",
+    "not_to_issue_copy": "decision not to issue an EHC plan (reg 10(2))",
+    "draft_plan": "draft EHC plan issued (reg 13(1))",
+    "final_plan": "final EHC plan issued (reg 13(2))",
+    "final_plan_copy": "final EHC plan issued (reg 14(2))",
+    "review_invitation": "invitation to the annual review meeting (reg 20(3))",
+    "review_maintain": "annual review decision: maintain (reg 20(10))",
+    "review_amend": "annual review decision: amend (reg 22(2))",
+    "amended_plan": "amended EHC plan issued (reg 22(3))",
+    "not_to_amend": "decision not to amend the EHC plan (reg 22(4))",
+    "cease_decision": "decision to cease the EHC plan (reg 31)",
+    "plan_ceased": "EHC plan ceased (CFA s45)",
+    "transfer_family": "EHC plan transferred (reg 15)",
 }
-FAMILY_ACTIONS = {
-    NoticeKind.REFUSAL_TO_ASSESS: "decision not to carry out an EHC needs assessment (reg 5(3))",
-    NoticeKind.REFUSAL_TO_ISSUE: "decision not to issue an EHC plan (reg 10(1))",
-    NoticeKind.DRAFT_PLAN: "draft EHC plan issued (reg 13(1))",
-    NoticeKind.FINAL_PLAN: "final EHC plan issued (reg 13(2))",
+STATED_REASONS = {  # a refusal's reasons where the act gave none: the statutory test it found not met
+    "not_to_assess": "the council is not satisfied that the child or young person has or may have special "
+                     "educational needs that may require special educational provision to be made through an EHC "
+                     "plan (Children and Families Act 2014, s36(8)).",
+    "not_to_issue": "the council found that it is not necessary for special educational provision to be made "
+                    "in accordance with an EHC plan (Children and Families Act 2014, s37(1)).",
 }
 ACTIONS = {  # a step's rule → what the chase asks for, and the law it cites
     "assess.decision": ("decision whether to assess", "SEND Regulations 2014, reg 5(1)"),
@@ -189,10 +204,7 @@ def _chase_wording(step: Step, on: dt.date, level: int) -> dict:
 def wording(s: Session, config: Settings, notice: Notice, case: Case | None, step: Step | None) -> dict:
     """The template context of a notice: the council, what it is about, and the facts its act gave."""
     context = {"council": config.council_name, **notice.facts}
-    if notice.kind in FAMILY_ACTIONS:
-        context = {"action": FAMILY_ACTIONS[notice.kind], "due": None, "lines": [], "mediation_by": None,
-                   "appeal_by": None, **context}
-    elif notice.kind in CHASES:
+    if notice.kind in CHASES:
         context = {**_chase_wording(step, notice.on, int(notice.facts["tier"])), **context}
     elif notice.kind == NoticeKind.ESCALATION:  # the council's own steps are the SEN caseworkers'
         responsible = Role.SEN_CASEWORKER if notice.facts["responsible"] == Role.LA else notice.facts["responsible"]
@@ -206,6 +218,33 @@ def wording(s: Session, config: Settings, notice: Notice, case: Case | None, ste
     if any(r.role != Role.FAMILY for r in notice.recipients):
         context = {**_about_child(s, case, config.personal_data_in_messages), **context}
     return context
+
+
+def template_of(notice: Notice) -> str:
+    """The template a notice is worded with: a review decision's by its outcome (reg 20(10), 22(2))."""
+    if notice.kind == NoticeKind.REVIEW_DECISION:
+        return "review_maintain" if notice.facts.get("decision") == "maintain" else "review_amend"
+    return TEMPLATES.get(notice.kind, str(notice.kind))
+
+
+def sen_team(details: dict) -> str:
+    """The council's SEN team as a notice names it: name, email, phone and postal address, as configured."""
+    parts = [details["sen_team_email"], details["sen_team_phone"], details["address"], details["postcode"]]
+    return ", ".join([f"{details['name']} SEN team", *(p for p in parts if p)])
+
+
+def notice_wording(template: str, details: dict, context: dict) -> dict:
+    """A statutory notice's context (`notifications.requirements`): its subject, the council's contacts, the
+    reasons (the act's, else the test it found not met) and every date written out in full."""
+    if template not in SUBJECTS and template not in ("request_copy", "plan_transfer"):
+        return context
+    contacts = {"sendiass": details["sendiass"], "mediation_adviser": details["mediation_adviser"],
+                "council_mediation_contact": details["mediation_contact"] or sen_team(details),
+                "sen_team": sen_team(details), "local_offer": details["local_offer"]
+                or "ask the SEN team where the council publishes it"}
+    dates = {k: _long_date(v) if isinstance(v, dt.date) else v for k, v in context.items()}
+    dates["reasons"] = dates.get("reasons") or STATED_REASONS.get(template, "given in the enclosed report.")
+    return {"action": SUBJECTS.get(template, dates.get("action")), **contacts, **dates}
 
 
 def check_personal_data(config: Settings) -> None:
@@ -249,7 +288,7 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
     rows, contexts, now = [], {}, utcnow()
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
-        template = TEMPLATES.get(notice.kind, str(notice.kind))
+        template = template_of(notice)
         try:
             to = addresses.address(recipient, case, notice.on)
         except Unreachable as nobody:
@@ -257,7 +296,8 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
                                  reason=str(nobody), on=notice.on, actor=COMPOSE_ACTOR)
             continue
         if id(notice) not in contexts:
-            contexts[id(notice)] = {**wording(s, config, notice, case, step), "council_details": details}
+            contexts[id(notice)] = notice_wording(template, details, {**wording(s, config, notice, case, step),
+                                                                      "council_details": details})
         rendered = render(template, {"reference": case.reference if case else None, **contexts[id(notice)]})
         rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": template,
                      "recipient_role": to.role, "recipient_email": to.email, "channel": to.channel,

@@ -26,9 +26,10 @@ class DecisionToAssess(CaseEvent):
 
     assess: bool
     on: dt.date
+    reasons: str | None = None  # a refusal's reasons, stated in its notice (reg 5(3))
 
     def record(self, s, on_today, actor):
-        return assessment.decide_to_assess(s, self.reference, self.assess, self.on, on_today, actor)
+        return assessment.decide_to_assess(s, self.reference, self.assess, self.on, on_today, actor, self.reasons)
 
 
 def read_stage(reference: str) -> str:
