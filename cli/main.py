@@ -22,7 +22,7 @@ GROUPS = {  # a command → the group that defines it
     "watch": "watch", "queue": "watch", "outbox": "watch",
     "demo": "demo",
     "person": "people", "contact": "people", "caseload": "people", "cannot-notify": "people",
-    "report": "report",
+    "report": "report", "letters": "letters",
     "serve": "serve",
 }
 
@@ -111,6 +111,12 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo_command(_whole_app))
 
 
+def _letters(app: typer.Typer) -> None:
+    from cli import letters
+
+    app.add_typer(letters.app, name="letters")
+
+
 def _report(app: typer.Typer) -> None:
     from cli import report
 
@@ -124,7 +130,8 @@ def _serve(app: typer.Typer) -> None:
 
 
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve}
+            "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve,
+            "letters": _letters}
 
 
 def _commands_by_name() -> None:
