@@ -26,6 +26,7 @@ from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
 from models.vocabulary import ADVICE_LABELS, Channel, OutboxStatus, Role
 from notifications.render import render
+from notifications.requirements import REQUIRED
 
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
@@ -236,7 +237,7 @@ def sen_team(details: dict) -> str:
 def notice_wording(template: str, details: dict, context: dict) -> dict:
     """A statutory notice's context (`notifications.requirements`): its subject, the council's contacts, the
     reasons (the act's, else the test it found not met) and every date written out in full."""
-    if template not in SUBJECTS and template not in ("request_copy", "plan_transfer"):
+    if template not in REQUIRED:
         return context
     contacts = {"sendiass": details["sendiass"], "mediation_adviser": details["mediation_adviser"],
                 "council_mediation_contact": details["mediation_contact"] or sen_team(details),
@@ -245,6 +246,21 @@ def notice_wording(template: str, details: dict, context: dict) -> dict:
     dates = {k: _long_date(v) if isinstance(v, dt.date) else v for k, v in context.items()}
     dates["reasons"] = dates.get("reasons") or STATED_REASONS.get(template, "given in the enclosed report.")
     return {"action": SUBJECTS.get(template, dates.get("action")), **contacts, **dates}
+
+
+def _context(s: Session, config: Settings, details: dict, notice: Notice, case: Case | None,
+             step: Step | None) -> dict:
+    return notice_wording(template_of(notice), details, {**wording(s, config, notice, case, step),
+                                                         "council_details": details})
+
+
+def context_of(s: Session, notice: Notice) -> dict:
+    """The wording context of one notice, as `write` renders it (for reading a notice back)."""
+    config = settings()
+    case = s.get(Case, notice.case_id) if notice.case_id else None
+    step = s.get(Step, notice.step_id) if notice.step_id else None
+    return {"reference": case.reference if case else None,
+            **_context(s, config, council_details(config), notice, case, step)}
 
 
 def check_personal_data(config: Settings) -> None:
@@ -296,8 +312,7 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
                                  reason=str(nobody), on=notice.on, actor=COMPOSE_ACTOR)
             continue
         if id(notice) not in contexts:
-            contexts[id(notice)] = notice_wording(template, details, {**wording(s, config, notice, case, step),
-                                                                      "council_details": details})
+            contexts[id(notice)] = _context(s, config, details, notice, case, step)
         rendered = render(template, {"reference": case.reference if case else None, **contexts[id(notice)]})
         rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": template,
                      "recipient_role": to.role, "recipient_email": to.email, "channel": to.channel,

@@ -85,8 +85,10 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
         (Element("the decision, either way", "decided", "decision"),
          Element("the day it was made", "on", "decided_on"))),
     "advice_request": Requirement(
-        "request for advice", "reg 6(1), 7", "each adviser: education, health, social care, EP, others",
-        (Role.SENCO, Role.DCO, Role.SOCIAL_CARE, Role.EDUCATIONAL_PSYCHOLOGIST), "on the decision to assess",
+        "request for advice", "reg 6(1), 7", "the parent or young person, and each adviser: education, health, "
+        "social care, an educational psychologist, others as the case needs",
+        (Role.FAMILY, Role.SENCO, Role.DCO, Role.SOCIAL_CARE, Role.EDUCATIONAL_PSYCHOLOGIST),
+        "on the decision to assess",
         (Element("the advice asked for", "advice", "source_label"),
          Element("the 6 weeks to provide it (reg 8(1))", "Due by", "due"))),
     "not_to_issue": Requirement(
