@@ -10,7 +10,7 @@ import typer
 from cli.common import input_errors, print_json
 from models.council import council_details
 from models.db import session
-from models.settings import settings, today
+from models.settings import settings
 from notifications import letters
 
 app = typer.Typer(help="Letters to people who prefer post: the print queue (EHC_LETTER_FOLDER).",
@@ -24,7 +24,7 @@ def pending(folder: Path | None = typer.Option(None, "--dir", help="where to wri
     """Write each letter waiting to be printed as a PDF addressed for a DL window envelope; list them."""
     config = settings()
     with session() as s:
-        written = letters.write_pending(s, folder or Path(config.letter_folder), council_details(config), today())
+        written = letters.write_pending(s, folder or Path(config.letter_folder), council_details(config))
         rows = [{"id": m.id, "reference": ref, "kind": m.kind, "on": m.on, "pdf": str(path)}
                 for m, ref, path in written]
     if as_json:

@@ -29,7 +29,7 @@ from models.council import council_details
 from models.db import session
 from models.errors import InputError
 from models.outbox import OutboxMessage
-from models.settings import settings, today
+from models.settings import settings
 from models.vocabulary import Channel
 from notifications.letters import letter_pdf
 
@@ -213,16 +213,16 @@ class NotifyBackend:
     name = "notify"
 
     def __init__(self, api_key: str, email_template_id: str | None, host: str, letters: bool, details: dict,
-                 postage: str = "second", today=today) -> None:
+                 postage: str = "second") -> None:
         self.client = NotificationsAPIClient(api_key, base_url=host)
-        self.template_id, self.details, self.postage, self.today = email_template_id, details, postage, today
+        self.template_id, self.details, self.postage = email_template_id, details, postage
         self.channels = (Channel.EMAIL, Channel.LETTER) if letters else (Channel.EMAIL,)
 
     def send(self, message: OutboxMessage) -> Delivery:
         try:
             if message.channel == Channel.LETTER:
                 reference = message.idempotency_key.split(":to:")[0]
-                pdf = letter_pdf(message, self.details, _case_reference(message), self.today())
+                pdf = letter_pdf(message, self.details, _case_reference(message))
                 answer = self.client.send_precompiled_letter_notification(reference, io.BytesIO(pdf), self.postage)
             else:
                 if not self.template_id:

@@ -9,7 +9,6 @@ top right, clear of the window.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,8 +56,9 @@ def _text(font: str, value: str) -> str:
     return value.encode("latin-1", "replace").decode("latin-1")
 
 
-def letter_pdf(message: OutboxMessage, details: dict, reference: str | None, dated: dt.date) -> bytes:
-    """The letter of an outbox row: return address, date, the window's address block, the subject, the body."""
+def letter_pdf(message: OutboxMessage, details: dict, reference: str | None) -> bytes:
+    """The letter of an outbox row: return address, the window's address block, its date (the notice's day),
+    the subject, the body."""
     if not message.postal_address:
         raise InputError("postal_address", f"message {message.id} has no postal address")
     pdf = FPDF(format="A4", unit="mm")
@@ -79,7 +79,7 @@ def letter_pdf(message: OutboxMessage, details: dict, reference: str | None, dat
     lines = address_lines(message.postal_address)
     pdf.multi_cell(width, height / ADDRESS_LINES, _text(font, "\n".join(lines)))
     pdf.set_xy(MARGIN, top + height + 8)
-    pdf.cell(0, 5, _text(font, f"{dated.day} {dated:%B %Y}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, f"{message.on.day} {message.on:%B %Y}", new_x="LMARGIN", new_y="NEXT")
     if reference:
         pdf.cell(0, 5, f"Our reference: {reference}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
@@ -106,8 +106,7 @@ def letter_path(folder: Path, message: OutboxMessage, reference: str | None) -> 
     return Path(folder) / f"{message.id:08d}-{reference or 'no-case'}-{message.kind}.pdf"
 
 
-def write_pending(s: Session, folder: Path, details: dict, dated: dt.date) -> list[tuple[OutboxMessage, str | None,
-                                                                                         Path]]:
+def write_pending(s: Session, folder: Path, details: dict) -> list[tuple[OutboxMessage, str | None, Path]]:
     """Write each pending letter's PDF into `folder` (again, if it is there already); returns them."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,7 +114,7 @@ def write_pending(s: Session, folder: Path, details: dict, dated: dt.date) -> li
     for message, reference in pending_letters(s):
         path = letter_path(folder, message, reference)
         partial = path.with_suffix(".part")
-        partial.write_bytes(letter_pdf(message, details, reference, dated))
+        partial.write_bytes(letter_pdf(message, details, reference))
         partial.replace(path)
         written.append((message, reference, path))
     return written

@@ -123,7 +123,7 @@ def notify():
 
 
 def backend(url: str, letters: bool = True) -> NotifyBackend:
-    return NotifyBackend(API_KEY, TEMPLATE_ID, url, letters, DETAILS, today=lambda: dt.date(2026, 3, 2))
+    return NotifyBackend(API_KEY, TEMPLATE_ID, url, letters, DETAILS)
 
 
 def message(channel: Channel = Channel.EMAIL, **values) -> OutboxMessage:
