@@ -16,6 +16,7 @@ from typing import NamedTuple
 from sqlmodel import Session, col, select
 
 from models import cannot_notify, statutory
+from models.assessment import appeal_rights
 from models.cases import Case, Child, Contact, Step, utcnow
 from models.contacts import find_contact
 from models.council import council_details
@@ -26,7 +27,7 @@ from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
 from models.vocabulary import ADVICE_LABELS, Channel, OutboxStatus, Role
 from notifications.render import render
-from notifications.requirements import REQUIRED
+from notifications.requirements import REQUIRED, RIGHTS
 
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
@@ -52,6 +53,8 @@ SUBJECTS = {  # a statutory notice's template → its subject (the case referenc
     "plan_ceased": "EHC plan ceased (CFA s45)",
     "transfer_family": "EHC plan transferred (reg 15)",
 }
+APPEALABLE = {t for t, r in REQUIRED.items() if RIGHTS[0] in r.elements}  # notices carrying the right of appeal
+UNSTATED_REASONS = "the SEN team will give them on request, quoting the reference above."  # the act gave none
 STATED_REASONS = {  # a refusal's reasons where the act gave none: the statutory test it found not met
     "not_to_assess": "the council is not satisfied that the child or young person has or may have special "
                      "educational needs that may require special educational provision to be made through an EHC "
@@ -244,14 +247,17 @@ def notice_wording(template: str, details: dict, context: dict) -> dict:
                 "sen_team": sen_team(details), "local_offer": details["local_offer"]
                 or "ask the SEN team where the council publishes it"}
     dates = {k: _long_date(v) if isinstance(v, dt.date) else v for k, v in context.items()}
-    dates["reasons"] = dates.get("reasons") or STATED_REASONS.get(template, "given in the enclosed report.")
+    dates["reasons"] = dates.get("reasons") or STATED_REASONS.get(template, UNSTATED_REASONS)
     return {"action": SUBJECTS.get(template, dates.get("action")), **contacts, **dates}
 
 
 def _context(s: Session, config: Settings, details: dict, notice: Notice, case: Case | None,
              step: Step | None) -> dict:
-    return notice_wording(template_of(notice), details, {**wording(s, config, notice, case, step),
-                                                         "council_details": details})
+    template = template_of(notice)
+    context = {**wording(s, config, notice, case, step), "council_details": details}
+    if case is not None and template in APPEALABLE and not context.get("appeal_by"):  # from the notice's day
+        context = {**appeal_rights(case, notice.on), **context}
+    return notice_wording(template, details, context)
 
 
 def context_of(s: Session, notice: Notice) -> dict:

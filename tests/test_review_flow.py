@@ -86,9 +86,9 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, prefect_server
     decided = ehc(monkeypatch, "2024-12-06", "review", "decide", ref, "--decision", "amend", "--on", "2024-12-06")
     assert decided.output.strip().endswith("amended plan due 2025-01-31")  # 8 weeks from the notice
     notice = outbox()[-1]
-    assert (notice.kind, notice.recipient_role, notice.on) == ("review_decision", "family", D("2024-12-06"))
+    assert (notice.kind, notice.recipient_role, notice.on) == ("review_amend", "family", D("2024-12-06"))
     assert "until 2024-12-20" in notice.body_text  # 15 days beginning with 6 Dec (reg 22(2))
-    assert notice.subject == f"{ref}: annual review decision: amend"
+    assert notice.subject == f"{ref}: annual review decision: amend (reg 22(2))"
 
     early = ehc(monkeypatch, "2024-12-20", "review", "amend", ref, "--on", "2024-12-20", "--next-setting", "Hill High")
     assert early.exit_code == 2 and "representations on the proposed amendments run until 2024-12-20" in early.output
@@ -185,7 +185,7 @@ def test_a_failed_review_run_is_run_again_and_sends_once(store_url, prefect_serv
     monkeypatch.setenv("EHC_TODAY", "2025-02-11")
     assert review_scheduler()["advanced"] == 1  # the failed run is run again, from the top
     assert review_scheduler()["advanced"] == 0
-    assert [m.kind for m in outbox()] == ["review_decision"]
+    assert [m.kind for m in outbox()] == ["review_maintain"]
     with session() as s:
         run_id = reviews.get_review(s, casework.get_case(s, ref), 1).flow_run_id
     assert run_id == str(first.state_details.flow_run_id)  # the same run, not a second one
