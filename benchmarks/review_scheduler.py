@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.directory import load_directory
 from models import db, reviews
 from models.cases import Case, Child
 from models.db import session
@@ -51,6 +52,7 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / 'bench.db'}"
             os.environ["EHC_DATABASE_URL"] = url
             db.upgrade(url)
+            load_directory(url)
             load(url, plans)
             busy, opened = timed("2024-04-01")  # summer term starts: reviews due in the autumn open
             quiet, none = timed("2024-04-02")

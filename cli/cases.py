@@ -57,7 +57,8 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
     if as_json:
         print_json({
             "reference": case.reference, "stage": case.stage, "status": case.status, "rule_set": case.rule_set,
-            "requested_on": case.requested_on,
+            "requested_on": case.requested_on, "caseworker": case.caseworker_email,
+            "current_setting_urn": case.current_setting_urn, "requested_setting_urn": case.requested_setting_urn,
             "steps": [{"key": st.key, "rule": st.rule_id, "role": st.role, "due": st.due_on, "target": st.target_on,
                        "disapplied": st.disapplied, "status": st.status, "completed_on": st.completed_on}
                       for st in steps],

@@ -118,6 +118,10 @@ def run_demo(folder: Path, ehc: Ehc) -> None:
     os.environ.pop("EHC_TODAY", None)
     for story, ref in refs.items():
         print_timeline(ref, story)
+    first = next(iter(refs.values()))
+    for args in (["person", "list", first], ["case", "setting", first], ["caseload"]):  # the people, a school, the work
+        console.print(f"\n[bold]ehc {' '.join(args)}[/bold]")
+        console.print(ehc(args).rstrip(), highlight=False, soft_wrap=True)
     print_letters(folder / "letters")
     seconds = (dt.datetime.now() - started).total_seconds()
     console.print(f"\n{len(refs)} cases, {seconds:.0f} s. Open the Prefect UI on these runs (then "

@@ -119,15 +119,17 @@ def case_setting(reference: str = typer.Argument(..., metavar="REF"),
                  current: str | None = typer.Option(None, "--current", help="URN of the setting the child attends"),
                  requested: str | None = typer.Option(None, "--requested", help="URN of the setting asked for"),
                  ) -> None:
-    """Name the child's current and requested settings by their DfE URN."""
+    """Name the child's current and requested settings by their DfE URN (neither given: show them)."""
     la_code = settings().council_la_code
     with session() as s:
-        case = schools.place(s, casework.get_case(s, reference), settings().actor, current, requested)
+        case = casework.get_case(s, reference)
+        if current is not None or requested is not None:
+            schools.place(s, case, settings().actor, current, requested)
         named = schools.settings_by_urn(s, {u for u in (case.current_setting_urn, case.requested_setting_urn) if u})
         lines = [f"{reference}: {what} {urn} {named[urn].name} ({_area(schools.in_area(named[urn], la_code))})"
                  for what, urn in (("current", case.current_setting_urn), ("requested", case.requested_setting_urn))
                  if urn]
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(lines) or f"{reference}: no setting named")
 
 
 def _area(inside: bool | None) -> str:

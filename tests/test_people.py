@@ -21,6 +21,7 @@ from models.people import Person, compulsory_school_age_ends
 from models.schools import Setting
 from models.vocabulary import Channel, Role, StepKey
 from notifications import compose, dispatch
+from tasks.watch import run_watch
 from tests.conftest import REPO
 
 D = dt.date.fromisoformat
@@ -283,3 +284,20 @@ def test_a_new_request_goes_to_the_default_team(today, monkeypatch):
     ref = open_case()
     assert [r["reference"] for r in json.loads(ehc("caseload", "--caseworker", "sen.intake@council.test.gov.uk",
                                                    "--json"))] == [ref]
+
+
+def test_a_settings_step_is_chased_at_the_senco_the_directory_names_for_it(today, tmp_path):
+    ehc("setting", "import", str(_gias(tmp_path)), code=2)
+    ehc("contact", "add", "--role", "senco", "--setting", "111111", "--email", "senco@stockton.test.sch.uk")
+    ref = open_case()
+    with db.session() as s:
+        case = casework.get_case(s, ref)
+        senco = s.exec(select(Contact).where(Contact.organisation == "Stockton Primary")).one()
+        casework.add_step(s, case, key="plan.setting_consultation:1", kind="setting_consultation", role=Role.SENCO,
+                          start=D("2026-02-20"), due=D("2026-03-06"), organisation=senco.organisation,
+                          contact_id=senco.id)
+    run_watch(D("2026-03-03"))  # 3 days before: a reminder
+    with db.session() as s:
+        sent = [(m.kind, m.recipient_email) for m in s.exec(select(OutboxMessage))]
+    assert ("reminder", "senco@stockton.test.sch.uk") in sent
+    assert not any(email == "senco@example.org" for _, email in sent)  # not the directory's first SENCO
