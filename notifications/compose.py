@@ -246,7 +246,8 @@ def notice_wording(template: str, details: dict, context: dict) -> dict:
                 "council_mediation_contact": details["mediation_contact"] or sen_team(details),
                 "sen_team": sen_team(details), "local_offer": details["local_offer"]
                 or "ask the SEN team where the council publishes it"}
-    dates = {k: _long_date(v) if isinstance(v, dt.date) else v for k, v in context.items()}
+    dates = {k: _long_date(v) if isinstance(v, dt.date) and k != "due" else v  # `due`: as subjects give it
+             for k, v in context.items()}
     dates["reasons"] = dates.get("reasons") or STATED_REASONS.get(template, UNSTATED_REASONS)
     return {"action": SUBJECTS.get(template, dates.get("action")), **contacts, **dates}
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from deployments.demo import load
+from deployments.demo import SETTINGS, load
 from deployments.needs_assessment import serving, settle_cases
 from deployments.server import prefect_server
 from models import casework, invariant
@@ -36,7 +36,8 @@ def ehc(monkeypatch, today: str, *args: str):
 def open_case(name: str = "Nia Stall-Test") -> str:
     with session() as s:
         return casework.open_case(s, child_name=name, dob=D("2015-05-05"), requested_on=D("2026-01-05"),
-                                  requester="parent", today=D("2026-01-05"), actor="t").reference
+                                  requester="parent", today=D("2026-01-05"), actor="t",
+                                  parent={"name": "Noa Stall-Test", "email": "noa@family.test.org.uk"}).reference
 
 
 def test_a_decision_recorded_while_prefect_is_away_leaves_the_case_chased_and_the_watch_moves_its_run_on(
@@ -71,10 +72,12 @@ def test_a_decision_recorded_while_prefect_is_away_leaves_the_case_chased_and_th
 def test_every_open_case_keeps_the_invariant_after_every_event_of_the_scripted_paths(store_url, monkeypatch):
     """The store alone (no runs): each act writes what follows it, so the invariant holds between any two acts."""
     runner = CliRunner()
+    assert runner.invoke(app, ["setting", "import", str(SETTINGS)]).exit_code == 0  # the scripts name schools
     for script in load().values():
         monkeypatch.setenv("EHC_TODAY", script.requested_on)
+        family = [a for k, v in script.parent.items() for a in (f"--parent-{k}", v)]
         opened = runner.invoke(app, ["case", "open", "--child-name", script.child_name, "--dob", script.dob,
-                                     "--requested-on", script.requested_on, "--requester", "parent"])
+                                     "--requested-on", script.requested_on, "--requester", "parent", *family])
         ref = opened.stdout.strip()
         with session() as s:
             assert invariant.holds(s, ref), (script.name, "open")

@@ -10,6 +10,7 @@ def test_open_case_writes_first_step_with_engine_deadline(store_url):
                                   requester="parent", today=dt.date(2025, 1, 7), actor="t")
     with session() as s:
         case = casework.get_case(s, case.reference)
-        (step,) = casework.case_steps(s, case)
+        step, final = casework.case_steps(s, case)  # the 6 weeks, and the 20 weeks watched from the request
+    assert (step.key, final.key) == ("assess.decision", "plan.final")
     assert case.reference == "EHC-2025-00001"
     assert step.due_on == dt.date(2025, 2, 17)
