@@ -6,11 +6,12 @@ from __future__ import annotations
 import typer
 
 from cli.common import date_arg, input_errors, print_json
-from models import casework
+from models import assessment, casework
 from models.db import session
 from models.errors import InputError
 from models.settings import settings, today
 from models.vocabulary import CASE_FLAGS
+from notifications import compose
 
 FLAG_HELP = f"advice the case needs beyond the usual: {' | '.join(CASE_FLAGS)}"
 
@@ -26,11 +27,13 @@ def open_(
     parent_email: str | None = typer.Option(None, "--parent-email"),
     parent_address: str | None = typer.Option(None, "--parent-address", help="postal address, without the postcode"),
     parent_postcode: str | None = typer.Option(None, "--parent-postcode"),
+    parent_prefers: str | None = typer.Option(None, "--parent-prefers", help="email | post"),
 ) -> None:
     """Register a request for an EHC needs assessment; prints the new case reference."""
     born = date_arg(dob, "--dob")
     requested = date_arg(requested_on, "--requested-on")
-    details = {"email": parent_email, "address": parent_address, "postcode": parent_postcode}
+    details = {"email": parent_email, "address": parent_address, "postcode": parent_postcode,
+               **({"prefers": parent_prefers} if parent_prefers else {})}
     if parent_name is None and any(details.values()):
         raise InputError("--parent-name", "is needed with the parent's other details")
     parent = {"name": parent_name, **details} if parent_name is not None else None
@@ -39,6 +42,7 @@ def open_(
                                   requester=requester, today=today(), actor=settings().actor, flags=flag,
                                   parent=parent)
         reference = case.reference
+        compose.write(s, assessment.request_notices(s, reference))  # reg 4(1), in the request's transaction
     typer.echo(reference)
 
 

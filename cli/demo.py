@@ -19,13 +19,16 @@ from rich.table import Table
 
 from cli.common import console, input_errors
 from models import assessment
+from models.council import council_details
 from models.db import session
 from models.errors import InputError
+from models.settings import settings
+from notifications import letters
 
-DEMO_FILES = {"ehc.db", "prefect.db", "prefect-server.log", "outbox-mail", "ehc.db-journal", "prefect.db-wal",
-              "prefect.db-shm", "prefect.db-journal"}  # what a demo writes in its folder, removed by the next
+DEMO_FILES = {"ehc.db", "prefect.db", "prefect-server.log", "outbox-mail", "letters", "ehc.db-journal",
+              "prefect.db-wal", "prefect.db-shm", "prefect.db-journal"}  # what a demo writes, removed by the next
 PERSONAL = {"--child-name", "--dob", "--parent-name", "--parent-email", "--parent-address",
-            "--parent-postcode"}  # options whose values stay out of error messages
+            "--parent-postcode", "--parent-prefers"}  # options whose values stay out of error messages
 WIDE = 120  # the timeline's columns, when the output is not a wide terminal
 Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails (as the driver)
 
@@ -52,6 +55,15 @@ def print_timeline(reference: str, story: str) -> None:
     out.print(table)
     for e in t["exceptions"]:
         out.print(f"  exception {e['kind']} {e['from']} … {e['to']}: {e['regulation']}", highlight=False)
+
+
+def print_letters(folder: Path) -> None:
+    """The letters to families who prefer post, written as PDFs to read (the print queue, `ehc letters`)."""
+    with session() as s:
+        written = letters.write_pending(s, folder, council_details(settings()))
+    console.print(f"\n{len(written)} letter(s) to families who prefer post, to read (then `ehc letters printed ID…`):")
+    for message, reference, path in written:
+        console.print(f"  {reference} {message.kind}: {path}", highlight=False, soft_wrap=True)
 
 
 def cli_runner(app: typer.Typer) -> Ehc:
@@ -110,6 +122,7 @@ def run_demo(folder: Path, ehc: Ehc) -> None:
     for args in (["person", "list", first], ["case", "setting", first], ["caseload"]):  # the people, a school, the work
         console.print(f"\n[bold]ehc {' '.join(args)}[/bold]")
         console.print(ehc(args).rstrip(), highlight=False, soft_wrap=True)
+    print_letters(folder / "letters")
     seconds = (dt.datetime.now() - started).total_seconds()
     console.print(f"\n{len(refs)} cases, {seconds:.0f} s. Open the Prefect UI on these runs (then "
                   "http://127.0.0.1:4200/runs, filter by tag case:EHC-…):")

@@ -22,6 +22,7 @@ from tasks.request import DecisionToAssess
 
 REF = typer.Argument(..., metavar="REF", help="the case reference, EHC-YYYY-NNNNN")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD: the day it happened")
+REASONS = typer.Option(None, "--reasons", help="a refusal's reasons, stated in its notice to the family")
 
 advice_app = typer.Typer(help="Advice for the assessment (reg 6-8).", no_args_is_help=True)
 meeting_app = typer.Typer(help="The co-production meeting.", no_args_is_help=True)
@@ -59,10 +60,11 @@ def wake(event: waiting.CaseEvent) -> str:
 
 
 @input_errors
-def decide(reference: str = REF, assess: str = typer.Option(..., "--assess", help="yes | no"), on: str = ON) -> None:
+def decide(reference: str = REF, assess: str = typer.Option(..., "--assess", help="yes | no"), on: str = ON,
+           reasons: str | None = REASONS) -> None:
     """Record the decision whether to assess (reg 5(1), 6 weeks from the request)."""
-    record(DecisionToAssess(reference=reference, assess=yes_no(assess, "--assess"), on=date_arg(on, "--on")),
-           f"decision to assess: {assess}")
+    record(DecisionToAssess(reference=reference, assess=yes_no(assess, "--assess"), on=date_arg(on, "--on"),
+                            reasons=reasons), f"decision to assess: {assess}")
 
 
 @input_errors
@@ -106,10 +108,11 @@ def meeting_held(
 
 
 @input_errors
-def plan_decide(reference: str = REF, issue: str = typer.Option(..., "--issue", help="yes | no"), on: str = ON) -> None:
+def plan_decide(reference: str = REF, issue: str = typer.Option(..., "--issue", help="yes | no"), on: str = ON,
+                reasons: str | None = REASONS) -> None:
     """Record the decision whether to issue a plan (a refusal is due by week 16, reg 10(1))."""
-    record(DecisionToIssue(reference=reference, issue=yes_no(issue, "--issue"), on=date_arg(on, "--on")),
-           f"decision to issue: {issue}")
+    record(DecisionToIssue(reference=reference, issue=yes_no(issue, "--issue"), on=date_arg(on, "--on"),
+                           reasons=reasons), f"decision to issue: {issue}")
 
 
 @draft_app.command("issued")

@@ -27,6 +27,7 @@ GROUPS = {  # a command → the group that defines it
     "cease-review": "disagreement",
     "person": "people", "contact": "people", "caseload": "people", "cannot-notify": "people",
     "import": "sen2", "export": "sen2",
+    "letters": "letters",
 }
 
 
@@ -114,6 +115,12 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo_command(_whole_app))
 
 
+def _letters(app: typer.Typer) -> None:
+    from cli import letters
+
+    app.add_typer(letters.app, name="letters")
+
+
 def _report(app: typer.Typer) -> None:
     from cli import report
 
@@ -144,7 +151,7 @@ def _sen2(app: typer.Typer) -> None:
 
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
             "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve,
-            "disagreement": _disagreement, "sen2": _sen2}
+            "disagreement": _disagreement, "sen2": _sen2, "letters": _letters}
 
 
 def _commands_by_name() -> None:

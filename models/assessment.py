@@ -36,6 +36,7 @@ from models.casework import (
 from models.contacts import find_contact
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
+from models.schools import settings_by_urn
 from models.vocabulary import (
     ADVICE_ROLES,
     CASE_FLAGS,
@@ -52,32 +53,81 @@ from models.vocabulary import (
 )
 
 FLOW_ACTOR = "needs-assessment flow"
-REFUSALS = {  # the refusal → the decision step, the closing reason, its notice, and what it is (reg 5(3), 10(1))
+REFUSALS = {  # the refusal → the decision step, its notice, its copy, and what it is (reg 5, 10)
     ClosedReason.NOT_TO_ASSESS: (StepKey.ASSESS_DECISION, NoticeKind.REFUSAL_TO_ASSESS,
+                                 NoticeKind.ASSESSMENT_DECISION_COPY,
                                  "decision not to carry out an EHC needs assessment (reg 5(3))"),
-    ClosedReason.NOT_TO_ISSUE: (StepKey.PLAN_DECISION, NoticeKind.REFUSAL_TO_ISSUE,
+    ClosedReason.NOT_TO_ISSUE: (StepKey.PLAN_DECISION, NoticeKind.REFUSAL_TO_ISSUE, NoticeKind.NOT_TO_ISSUE_COPY,
                                 "decision not to issue an EHC plan (reg 10(1))"),
 }
 DECISIONS = {StepKey.ASSESS_DECISION: "assess", StepKey.PLAN_DECISION: "issue"}  # the detail each decision records
 FAMILY = (Recipient(Role.FAMILY),)
 
 
-# --- decision whether to assess (reg 4-5) ------------------------------------------------------------
+# --- the request and the decision whether to assess (reg 4-5) ----------------------------------------
+
+
+def _senco_of(s: Session, urn: int | None) -> Recipient | None:
+    """The SENCO of a setting by URN, where the directory names one (never another setting's SENCO)."""
+    setting = settings_by_urn(s, {urn}).get(urn) if urn else None
+    if setting is None or setting.senco_contact_id is None:
+        return None
+    return Recipient(Role.SENCO, contact_id=setting.senco_contact_id)
+
+
+def told_of_request(s: Session, case: Case) -> tuple[Recipient, ...]:
+    """Those reg 4(1) names beside the family, told of the request and of the decisions on it (reg 5(2),
+    10(2)): the health commissioning body (its DCO), the council's social care officers for children with
+    SEN, and the child's school or college where the case names it."""
+    setting = _senco_of(s, case.current_setting_urn)
+    return (Recipient(Role.DCO), Recipient(Role.SOCIAL_CARE), *((setting,) if setting else ()))
+
+
+def request_notices(s: Session, reference: str) -> list[Notice]:
+    """On a request (reg 4(1)): the family is told the council is considering whether to assess, and of its
+    rights to give views and evidence; those reg 4(1) names are told too."""
+    case = get_case(s, reference)
+    step = find_step(s, case, StepKey.ASSESS_DECISION)
+    facts = {"requested_on": case.requested_on, "decision_by": step.due_on}
+    return [Notice(NoticeKind.CONSIDERING_ASSESSMENT, case.requested_on, FAMILY, case_id=case.id, facts=facts),
+            Notice(NoticeKind.REQUEST_COPY, case.requested_on, told_of_request(s, case), case_id=case.id,
+                   facts=facts)]
 
 
 def decide_to_assess(s: Session, reference: str, assess: bool, on: dt.date, today: dt.date,
-                     actor: str) -> list[Notice]:
+                     actor: str, reasons: str | None = None) -> list[Notice]:
     """Record the decision whether to assess, notified on `on` (reg 5(1): within 6 weeks of the request). What
     follows is written with it, so the case is chased whether or not its run hears of it: a decision to
-    assess asks every source for advice (reg 6(1)); a refusal closes the case with its notice (reg 5(3))."""
+    assess is notified (reg 5(1)-(2)) and asks every source for advice (reg 6(1)); a refusal closes the case
+    with its notice and its `reasons` (reg 5(3))."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.ASSESS_DECISION)
     not_in_future(on, today)
     not_before(on, case.requested_on, "the request")
-    complete_step(s, step, on, actor, case, assess=assess)
+    complete_step(s, step, on, actor, case, assess=assess, **_reasons(reasons))
     if not assess:
         return close_refused(s, reference, ClosedReason.NOT_TO_ASSESS)
-    return [notice for source in start_assessment(s, reference) for notice in request_advice(s, reference, source)]
+    return [*assessment_notices(s, reference),
+            *(notice for source in start_assessment(s, reference) for notice in request_advice(s, reference, source))]
+
+
+def _reasons(reasons: str | None) -> dict:
+    if reasons is not None and not reasons.strip():
+        raise InputError("--reasons", "must say why, or be left out")
+    return {"reasons": reasons.strip()} if reasons else {}
+
+
+def assessment_notices(s: Session, reference: str) -> list[Notice]:
+    """The decision to assess, to the family (reg 5(1)) and to those told of the request (reg 5(2))."""
+    case = get_case(s, reference)
+    decided = find_step(s, case, StepKey.ASSESS_DECISION)
+    final = find_step(s, case, StepKey.PLAN_FINAL)
+    on = decided.completed_on
+    return [Notice(NoticeKind.DECISION_TO_ASSESS, on, FAMILY, case_id=case.id, step_id=decided.id,
+                   facts={"decided_on": on, "final_by": final.due_on}),
+            Notice(NoticeKind.ASSESSMENT_DECISION_COPY, on, told_of_request(s, case), case_id=case.id,
+                   step_id=decided.id, facts={"decided_on": on, "assess": True,
+                                              "decision": "to carry out an EHC needs assessment"})]
 
 
 def decision(s: Session, reference: str, key: StepKey) -> bool | None:
@@ -100,8 +150,9 @@ def appeal_rights(case: Case, notice_on: dt.date) -> dict[str, dt.date]:
 
 def close_refused(s: Session, reference: str, refusal: ClosedReason) -> list[Notice]:
     """Close the case on a refusal, with the notice's date and the family's mediation and appeal deadlines
-    (reg 5(3), 10(1); mediation reg 33, appeal Tribunal rule 20(1)(c)); returns the refusal notice."""
-    key, kind, what = REFUSALS[refusal]
+    (reg 5(3), 10(1); mediation reg 33, appeal Tribunal rule 20(1)(c)); returns the refusal notice, with the
+    reasons the decision recorded, and its copy to those told of the request (reg 5(2), 10(2))."""
+    key, kind, copy, what = REFUSALS[refusal]
     case = get_case(s, reference)
     step = find_step(s, case, key)
     notice_on = step.completed_on
@@ -111,7 +162,10 @@ def close_refused(s: Session, reference: str, refusal: ClosedReason) -> list[Not
     step.details = {**step.details, **dates}
     s.add(step)
     close_case(s, case, notice_on, FLOW_ACTOR, refusal, what, **dates)
-    return [Notice(kind, notice_on, FAMILY, case_id=case.id, step_id=step.id, facts=rights)]
+    facts = {**rights, "notice_on": notice_on, "reasons": step.details.get("reasons")}
+    decided = {"decided_on": notice_on, "assess": False, "decision": what.split(" (")[0].removeprefix("decision ")}
+    return [Notice(kind, notice_on, FAMILY, case_id=case.id, step_id=step.id, facts=facts),
+            Notice(copy, notice_on, told_of_request(s, case), case_id=case.id, step_id=step.id, facts=decided)]
 
 
 # --- advice (reg 6-8) -------------------------------------------------------------------------------
@@ -211,9 +265,9 @@ def meeting_held(s: Session, reference: str, on: dt.date, attended: list[str], c
 
 
 def decide_to_issue(s: Session, reference: str, issue: bool, on: dt.date, today: dt.date,
-                    actor: str) -> list[Notice]:
+                    actor: str, reasons: str | None = None) -> list[Notice]:
     """Record the decision whether to issue a plan: a decision to issue opens the draft (reg 13); a refusal closes
-    the case with its notice, due by week 16 (reg 10(1))."""
+    the case with its notice and its `reasons`, due by week 16 (reg 10(1))."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.PLAN_DECISION)
     meeting = find_step(s, case, StepKey.COPRODUCTION_MEETING)
@@ -221,7 +275,7 @@ def decide_to_issue(s: Session, reference: str, issue: bool, on: dt.date, today:
         raise InputError("REF", f"the co-production meeting of {reference} is not yet recorded")
     not_in_future(on, today)
     not_before(on, meeting.completed_on, "the co-production meeting")
-    complete_step(s, step, on, actor, case, issue=issue)
+    complete_step(s, step, on, actor, case, issue=issue, **_reasons(reasons))
     if not issue:
         return close_refused(s, reference, ClosedReason.NOT_TO_ISSUE)
     open_drafting(s, reference)
@@ -271,9 +325,9 @@ def draft_notices(s: Session, reference: str) -> list[Notice]:
     case = get_case(s, reference)
     draft = find_step(s, case, StepKey.PLAN_DRAFT)
     reps = find_step(s, case, StepKey.DRAFT_REPRESENTATIONS)
+    final = find_step(s, case, StepKey.PLAN_FINAL)
     notices = [Notice(NoticeKind.DRAFT_PLAN, draft.completed_on, FAMILY, case_id=case.id, step_id=reps.id, facts={
-        "due": reps.due_on, "lines": [f"You may comment, ask for a meeting, or ask for a school or college to be "
-                                      f"named, until {reps.due_on} (15 days, reg 13(1))."]})]
+        "served_on": draft.completed_on, "representations_by": reps.due_on, "final_by": final.due_on})]
     consultation = find_step(s, case, setting_consultation_key())
     if consultation is not None:
         notices.append(Notice(NoticeKind.SETTING_CONSULTATION, consultation.started_on,
@@ -317,12 +371,22 @@ def final_issued(s: Session, reference: str, on: dt.date, today: dt.date, actor:
 
 def put_plan_in_force(s: Session, reference: str) -> list[Notice]:
     """The final plan is in force; its first annual review falls within 12 months of its issue (CFA s44(1)).
-    Returns the final plan's notice, with the right of appeal."""
+    Returns the final plan's notice to the family, with the right of appeal (reg 13(2)), and its copies to the
+    setting it names and the health commissioning body (reg 14(2))."""
     case = get_case(s, reference)
     issued_on = find_step(s, case, StepKey.PLAN_FINAL).completed_on
     draft = find_step(s, case, StepKey.PLAN_DRAFT)
-    review_cycle.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=draft.details.get("setting_requested"))
-    return [Notice(NoticeKind.FINAL_PLAN, issued_on, FAMILY, case_id=case.id, facts=appeal_rights(case, issued_on))]
+    setting = draft.details.get("setting_requested")
+    review_cycle.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=setting)
+    named = _senco_of(s, case.requested_setting_urn or case.current_setting_urn)
+    if named is None and setting:  # the setting named by name: its own SENCO where the directory has one
+        contact = find_contact(s, Role.SENCO, setting)
+        named = Recipient(Role.SENCO, contact_id=contact.id) if contact and contact.organisation == setting else None
+    facts = {"issued_on": issued_on, "setting": setting}
+    return [Notice(NoticeKind.FINAL_PLAN, issued_on, FAMILY, case_id=case.id,
+                   facts={**facts, **appeal_rights(case, issued_on)}),
+            Notice(NoticeKind.FINAL_PLAN_COPY, issued_on, (*((named,) if named else ()), Recipient(Role.DCO)),
+                   case_id=case.id, facts=facts)]
 
 
 # --- reading a case back ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The council's own details, as its notices state them: name, postal address, SEN team, mediation adviser and
-SENDIASS. One configuration (`EHC_COUNCIL_*`), checked before any notice is written."""
+"""The council's own details, as its notices state them: name, postal address, SEN team, mediation adviser,
+SENDIASS, its own mediation contact and its Local Offer. One configuration (`EHC_COUNCIL_*`), checked before any
+notice is written."""
 
 from __future__ import annotations
 
@@ -26,4 +27,5 @@ def council_details(config: Settings) -> dict[str, str | None]:
         postcode = validate_postcode(postcode, "EHC_COUNCIL_POSTCODE")
     return {"name": config.council_name, "la_code": config.council_la_code, "address": config.council_address,
             "postcode": postcode, "sen_team_email": email, "sen_team_phone": config.council_sen_team_phone,
-            "mediation_adviser": config.council_mediation_adviser, "sendiass": config.council_sendiass}
+            "mediation_adviser": config.council_mediation_adviser, "sendiass": config.council_sendiass,
+            "mediation_contact": config.council_mediation_contact, "local_offer": config.council_local_offer}

@@ -19,14 +19,23 @@ from models.vocabulary import Role
 class NoticeKind(StrEnum):
     """Every kind of message the engine sends; each has its wording in `notifications/templates/`."""
 
+    CONSIDERING_ASSESSMENT = "considering_assessment"  # reg 4(1)(a), to the family
+    REQUEST_COPY = "request_copy"  # reg 4(1)(b)-(f): the health body, social care, the setting
     ADVICE_REQUEST = "advice_request"  # reg 6(1), 7
-    REFUSAL_TO_ASSESS = "not_to_assess"  # reg 5(3)
+    DECISION_TO_ASSESS = "to_assess"  # reg 5(1)
+    REFUSAL_TO_ASSESS = "not_to_assess"  # reg 5(1), 5(3)
+    ASSESSMENT_DECISION_COPY = "assessment_decision_copy"  # reg 5(2), either outcome
     REFUSAL_TO_ISSUE = "not_to_issue"  # reg 10(1)
+    NOT_TO_ISSUE_COPY = "not_to_issue_copy"  # reg 10(2)
     DRAFT_PLAN = "draft_plan"  # reg 13(1)
     SETTING_CONSULTATION = "setting_consultation"  # CFA s39(2)
-    FINAL_PLAN = "final_plan"  # reg 13(2)
+    FINAL_PLAN = "final_plan"  # reg 13(2), to the family
+    FINAL_PLAN_COPY = "final_plan_copy"  # reg 14(2): the named setting and the health body
+    REVIEW_INVITATION = "review_invitation"  # reg 20(3)
     REVIEW_ADVICE_REQUEST = "review_advice_request"  # reg 21(6)
-    REVIEW_DECISION = "review_decision"  # reg 20(10)
+    REVIEW_DECISION = "review_decision"  # reg 20(10), 22(2): maintain or amend
+    AMENDED_PLAN = "amended_plan"  # reg 22(3)
+    NOT_TO_AMEND = "not_to_amend"  # reg 22(4)
     REVIEW_LIST = "review_list"  # the term's reviews, to a setting's SENCO
     CEASE_DECISION = "cease_decision"  # reg 29-31
     PLAN_CEASED = "plan_ceased"  # CFA s45

@@ -28,11 +28,19 @@ class Settings(BaseSettings):
     council_sen_team_phone: str | None = None
     council_mediation_adviser: str | None = None  # who a family contacts about mediation (reg 33): name and contact
     council_sendiass: str | None = None  # the local SEND information, advice and support service: name and contact
+    council_mediation_contact: str | None = None  # who at the council a family tells it wants mediation (reg 32)
+    council_local_offer: str | None = None  # where the council publishes its Local Offer (CFA s30), e.g. a web address
     default_caseworker: str | None = None  # the team address a new request is assigned to until a caseworker is
     actor: str = "caseworker"
     today: str | None = None  # YYYY-MM-DD: an injected clock for demos and tests
     # messages: where they go, and how much personal data a body may carry
-    mail_backend: str = "file"  # file | sendgrid
+    mail_backend: str = "file"  # file | sendgrid | notify
+    letter_backend: str = "print"  # print (a queue: `ehc letters pending|printed`) | notify (precompiled letters)
+    letter_folder: str = "letters"  # where the print queue writes each letter's PDF
+    notify_host: str = "https://api.notifications.service.gov.uk"
+    notify_secret_block: str = "notify-api-key"  # Prefect Secret block, when NOTIFY_API_KEY is unset
+    notify_email_template_id: str | None = None  # a Notify email template of ((subject)) and ((body))
+    letter_postage: str = "second"  # Notify's postage for precompiled letters: first | second | economy
     mail_folder: str = "outbox-mail"  # the file backend writes one .eml per message here
     mail_from: str = "sen.team@example.org"
     sendgrid_host: str = "https://api.sendgrid.com"

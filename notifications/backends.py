@@ -1,4 +1,5 @@
-"""Where a message goes: a folder of `.eml` files (the default, so the demo needs no account) or SendGrid.
+"""Where a message goes: a folder of `.eml` files (the default, so the demo needs no account), SendGrid or
+GOV.UK Notify; letters to the print queue (the default: the dispatcher leaves them) or through Notify.
 
 A backend sends one outbox row and returns the provider's id, or raises `RetryLater` (rate limit, provider
 error, network) or `Rejected` (this message cannot be sent as it is). Like GOV.UK Notify's clients, each backend
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import io
 import json
 import os
 import re
@@ -19,13 +21,20 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
+from notifications_python_client import NotificationsAPIClient
+from notifications_python_client.errors import APIError
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from models.addresses import validate_email
+from models.cases import Case
+from models.council import council_details
+from models.db import session
 from models.errors import InputError, shown
 from models.outbox import OutboxMessage
 from models.settings import settings
+from models.vocabulary import Channel
+from notifications.letters import letter_pdf
 
 ADDRESS = re.compile(r"[^\s@<>\"']+@[^\s@<>\"']+")
 
@@ -55,6 +64,7 @@ class Rejected(Exception):
 
 class Backend(Protocol):
     name: str
+    channels: tuple[Channel, ...]  # what it sends: the dispatcher claims only these
 
     def send(self, message: OutboxMessage) -> Delivery: ...
 
@@ -77,6 +87,7 @@ class FileBackend:
     """Writes each message as an RFC 5322 `.eml` file (text and HTML alternatives) into a folder."""
 
     name = "file"
+    channels = (Channel.EMAIL,)
 
     def __init__(self, folder: Path, sender: str) -> None:
         self.folder, self.sender = Path(folder), sender
@@ -169,6 +180,7 @@ class SendGridBackend:
     """SendGrid v3 mail send through the official client; one message (one recipient) per request."""
 
     name = "sendgrid"
+    channels = (Channel.EMAIL,)
 
     def __init__(self, api_key: str, sender: str, sender_name: str, host: str = "https://api.sendgrid.com",
                  now=lambda: dt.datetime.now(dt.UTC)) -> None:
@@ -220,13 +232,103 @@ def mail_folder(folder: str) -> Path:
     return path
 
 
+def notify_api_key() -> str:
+    """`NOTIFY_API_KEY`, else the Prefect Secret block named by `EHC_NOTIFY_SECRET_BLOCK`."""
+    key = os.environ.get("NOTIFY_API_KEY")
+    if key:
+        return key
+    from prefect.blocks.system import Secret
+
+    block = settings().notify_secret_block
+    try:
+        return Secret.load(block).get()
+    except ValueError:
+        raise InputError("NOTIFY_API_KEY", f"not set, and no Prefect Secret block {block!r}") from None
+
+
+def _notify_reason(exc: APIError) -> str:
+    message = exc.message
+    if isinstance(message, list):  # Notify's {"errors": [{"error": …, "message": …}]}
+        message = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in message)
+    return scrub(f"{exc.status_code}: {message}")
+
+
+class NotifyBackend:
+    """GOV.UK Notify through its official client: an email into a template of `((subject))` and `((body))`
+    (`POST /v2/notifications/email`), a letter as its precompiled PDF (`POST /v2/notifications/letter`)."""
+
+    name = "notify"
+
+    def __init__(self, api_key: str, email_template_id: str | None, host: str, letters: bool, details: dict,
+                 postage: str = "second") -> None:
+        self.client = NotificationsAPIClient(api_key, base_url=host)
+        self.template_id, self.details, self.postage = email_template_id, details, postage
+        self.channels = (Channel.EMAIL, Channel.LETTER) if letters else (Channel.EMAIL,)
+
+    def send(self, message: OutboxMessage) -> Delivery:
+        try:
+            if message.channel == Channel.LETTER:
+                reference = message.idempotency_key.split(":to:")[0]
+                pdf = letter_pdf(message, self.details, _case_reference(message))
+                answer = self.client.send_precompiled_letter_notification(reference, io.BytesIO(pdf), self.postage)
+            else:
+                if not self.template_id:
+                    raise InputError("EHC_NOTIFY_EMAIL_TEMPLATE_ID", "must name a Notify template of ((subject)) "
+                                     "and ((body))")
+                answer = self.client.send_email_notification(
+                    message.recipient_email, self.template_id,
+                    personalisation={"subject": message.subject, "body": message.body_text},
+                    reference=message.idempotency_key)
+        except APIError as exc:  # the client's HTTPError; a network failure is its 503
+            if exc.status_code == 429:
+                raise RetryLater(_notify_reason(exc), halt=True) from None
+            if exc.status_code in (401, 403):  # a bad or revoked key: every message would fail the same way
+                raise RetryLater(_notify_reason(exc), halt=True) from None
+            if exc.status_code >= 500:
+                raise RetryLater(_notify_reason(exc)) from None
+            raise Rejected(_notify_reason(exc)) from None
+        return Delivery(self.name, str((answer or {}).get("id") or "unknown"))
+
+
+def _case_reference(message: OutboxMessage) -> str | None:
+    """The case reference a letter prints, read from the store (the row names only the case's id)."""
+    if message.case_id is None:
+        return None
+    with session() as s:
+        case = s.get(Case, message.case_id)
+        return case.reference if case else None
+
+
+class ByChannel:
+    """Email through one backend, letters through another (SendGrid for email, Notify for letters)."""
+
+    def __init__(self, email: Backend, letter: Backend) -> None:
+        self.email, self.letter = email, letter
+        self.name, self.channels = f"{email.name}+{letter.name}", (Channel.EMAIL, Channel.LETTER)
+
+    def send(self, message: OutboxMessage) -> Delivery:
+        return (self.letter if message.channel == Channel.LETTER else self.email).send(message)
+
+
 def configured_backend() -> Backend:
-    """The backend named by `EHC_MAIL_BACKEND` (default `file`, into `EHC_MAIL_FOLDER`), its configuration checked
-    before anything is claimed: a bad setting is an InputError naming the variable, not a batch left `sending`."""
+    """The backend named by `EHC_MAIL_BACKEND` (default `file`, into `EHC_MAIL_FOLDER`); letters through Notify
+    where `EHC_LETTER_BACKEND=notify`, else they wait in the print queue. Its configuration is checked before
+    anything is claimed: a bad setting is an InputError naming the variable, not a batch left `sending`."""
     config = settings()
     validate_email(config.mail_from, "EHC_MAIL_FROM")
+    if config.letter_backend not in ("print", "notify"):
+        raise InputError("EHC_LETTER_BACKEND", f"must be print or notify, not {shown(config.letter_backend)}")
+    letters = config.letter_backend == "notify"
+    if config.mail_backend == "notify":
+        return NotifyBackend(notify_api_key(), config.notify_email_template_id, config.notify_host, letters,
+                             council_details(config), config.letter_postage)
     if config.mail_backend == "file":
-        return FileBackend(mail_folder(config.mail_folder), config.mail_from)
-    if config.mail_backend == "sendgrid":
-        return SendGridBackend(sendgrid_api_key(), config.mail_from, config.council_name, config.sendgrid_host)
-    raise InputError("EHC_MAIL_BACKEND", f"must be file or sendgrid, not {shown(config.mail_backend)}")
+        mail: Backend = FileBackend(mail_folder(config.mail_folder), config.mail_from)
+    elif config.mail_backend == "sendgrid":
+        mail = SendGridBackend(sendgrid_api_key(), config.mail_from, config.council_name, config.sendgrid_host)
+    else:
+        raise InputError("EHC_MAIL_BACKEND", f"must be file, sendgrid or notify, not {shown(config.mail_backend)}")
+    if not letters:
+        return mail
+    return ByChannel(mail, NotifyBackend(notify_api_key(), None, config.notify_host, True, council_details(config),
+                                         config.letter_postage))

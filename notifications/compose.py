@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import cannot_notify, statutory
+from models.assessment import appeal_rights
 from models.cases import Case, Child, Contact, Step, utcnow
 from models.contacts import find_contact
 from models.council import council_details
@@ -27,22 +28,40 @@ from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
 from models.vocabulary import ADVICE_LABELS, AppealOutcome, Channel, OutboxStatus, Role
 from notifications.render import render
+from notifications.requirements import REQUIRED, RIGHTS
 
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
 
-TEMPLATES = {  # notice kind → template, where they differ
-    NoticeKind.REFUSAL_TO_ASSESS: "family_notice",
-    NoticeKind.REFUSAL_TO_ISSUE: "family_notice",
-    NoticeKind.DRAFT_PLAN: "family_notice",
-    NoticeKind.FINAL_PLAN: "family_notice",
-    NoticeKind.STILL_OVERDUE: "overdue",
+TEMPLATES = {NoticeKind.STILL_OVERDUE: "overdue"}  # notice kind → template, where they differ
+SUBJECTS = {  # a statutory notice's template → its subject (the case reference and this only: no personal data)
+    "considering_assessment": "request for an EHC needs assessment received (reg 4)",
+    "request_copy": "request for an EHC needs assessment received (reg 4(1))",
+    "to_assess": "decision to carry out an EHC needs assessment (reg 5(1))",
+    "not_to_assess": "decision not to carry out an EHC needs assessment (reg 5(1))",
+    "assessment_decision_copy": "decision whether to carry out an EHC needs assessment (reg 5(2))",
+    "not_to_issue": "decision not to issue an EHC plan (reg 10(1))",
+    "not_to_issue_copy": "decision not to issue an EHC plan (reg 10(2))",
+    "draft_plan": "draft EHC plan issued (reg 13(1))",
+    "final_plan": "final EHC plan issued (reg 13(2))",
+    "final_plan_copy": "final EHC plan issued (reg 14(2))",
+    "review_invitation": "invitation to the annual review meeting (reg 20(3))",
+    "review_maintain": "annual review decision: maintain (reg 20(10))",
+    "review_amend": "annual review decision: amend (reg 22(2))",
+    "amended_plan": "amended EHC plan issued (reg 22(3))",
+    "not_to_amend": "decision not to amend the EHC plan (reg 22(4))",
+    "cease_decision": "decision to cease the EHC plan (reg 31)",
+    "plan_ceased": "EHC plan ceased (CFA s45)",
+    "transfer_family": "EHC plan transferred (reg 15)",
 }
-FAMILY_ACTIONS = {
-    NoticeKind.REFUSAL_TO_ASSESS: "decision not to carry out an EHC needs assessment (reg 5(3))",
-    NoticeKind.REFUSAL_TO_ISSUE: "decision not to issue an EHC plan (reg 10(1))",
-    NoticeKind.DRAFT_PLAN: "draft EHC plan issued (reg 13(1))",
-    NoticeKind.FINAL_PLAN: "final EHC plan issued (reg 13(2))",
+APPEALABLE = {t for t, r in REQUIRED.items() if RIGHTS[0] in r.elements}  # notices carrying the right of appeal
+UNSTATED_REASONS = "the SEN team will give them on request, quoting the reference above."  # the act gave none
+STATED_REASONS = {  # a refusal's reasons where the act gave none: the statutory test it found not met
+    "not_to_assess": "the council is not satisfied that the child or young person has or may have special "
+                     "educational needs that may require special educational provision to be made through an EHC "
+                     "plan (Children and Families Act 2014, s36(8)).",
+    "not_to_issue": "the council found that it is not necessary for special educational provision to be made "
+                    "in accordance with an EHC plan (Children and Families Act 2014, s37(1)).",
 }
 ACTIONS = {  # a step's rule → what the chase asks for, and the law it cites
     "assess.decision": ("decision whether to assess", "SEND Regulations 2014, reg 5(1)"),
@@ -293,10 +312,7 @@ def _chase_wording(step: Step, on: dt.date, level: int) -> dict:
 def wording(s: Session, config: Settings, notice: Notice, case: Case | None, step: Step | None) -> dict:
     """The template context of a notice: the council, what it is about, and the facts its act gave."""
     context = {"council": config.council_name, **notice.facts}
-    if notice.kind in FAMILY_ACTIONS:
-        context = {"action": FAMILY_ACTIONS[notice.kind], "due": None, "lines": [], "mediation_by": None,
-                   "appeal_by": None, **context}
-    elif notice.kind in DISAGREEMENT:
+    if notice.kind in DISAGREEMENT:
         action, lines = _disagreement(notice.kind, dict(notice.facts))
         context = {"action": action, "lines": lines, "council": config.council_name}
     elif notice.kind in CHASES:
@@ -313,6 +329,52 @@ def wording(s: Session, config: Settings, notice: Notice, case: Case | None, ste
     if any(r.role != Role.FAMILY for r in notice.recipients):
         context = {**_about_child(s, case, config.personal_data_in_messages), **context}
     return context
+
+
+def template_of(notice: Notice) -> str:
+    """The template a notice is worded with: a review decision's by its outcome (reg 20(10), 22(2))."""
+    if notice.kind == NoticeKind.REVIEW_DECISION:
+        return "review_maintain" if notice.facts.get("decision") == "maintain" else "review_amend"
+    return TEMPLATES.get(notice.kind, str(notice.kind))
+
+
+def sen_team(details: dict) -> str:
+    """The council's SEN team as a notice names it: name, email, phone and postal address, as configured."""
+    parts = [details["sen_team_email"], details["sen_team_phone"], details["address"], details["postcode"]]
+    return ", ".join([f"{details['name']} SEN team", *(p for p in parts if p)])
+
+
+def notice_wording(template: str, details: dict, context: dict) -> dict:
+    """A statutory notice's context (`notifications.requirements`): its subject, the council's contacts, the
+    reasons (the act's, else the test it found not met) and every date written out in full."""
+    if template not in REQUIRED:
+        return context
+    contacts = {"sendiass": details["sendiass"], "mediation_adviser": details["mediation_adviser"],
+                "council_mediation_contact": details["mediation_contact"] or sen_team(details),
+                "sen_team": sen_team(details), "local_offer": details["local_offer"]
+                or "ask the SEN team where the council publishes it"}
+    dates = {k: _long_date(v) if isinstance(v, dt.date) and k != "due" else v  # `due`: as subjects give it
+             for k, v in context.items()}
+    dates["reasons"] = dates.get("reasons") or STATED_REASONS.get(template, UNSTATED_REASONS)
+    return {"action": SUBJECTS.get(template, dates.get("action")), **contacts, **dates}
+
+
+def _context(s: Session, config: Settings, details: dict, notice: Notice, case: Case | None,
+             step: Step | None) -> dict:
+    template = template_of(notice)
+    context = {**wording(s, config, notice, case, step), "council_details": details}
+    if case is not None and template in APPEALABLE and not context.get("appeal_by"):  # from the notice's day
+        context = {**appeal_rights(case, notice.on), **context}
+    return notice_wording(template, details, context)
+
+
+def context_of(s: Session, notice: Notice) -> dict:
+    """The wording context of one notice, as `write` renders it (for reading a notice back)."""
+    config = settings()
+    case = s.get(Case, notice.case_id) if notice.case_id else None
+    step = s.get(Step, notice.step_id) if notice.step_id else None
+    return {"reference": case.reference if case else None,
+            **_context(s, config, council_details(config), notice, case, step)}
 
 
 def check_personal_data(config: Settings) -> None:
@@ -356,7 +418,7 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
     rows, contexts, now = [], {}, utcnow()
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
-        template = TEMPLATES.get(notice.kind, str(notice.kind))
+        template = template_of(notice)
         try:
             to = addresses.address(recipient, case, notice.on)
         except Unreachable as nobody:
@@ -364,7 +426,7 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
                                  reason=str(nobody), on=notice.on, actor=COMPOSE_ACTOR)
             continue
         if id(notice) not in contexts:
-            contexts[id(notice)] = {**wording(s, config, notice, case, step), "council_details": details}
+            contexts[id(notice)] = _context(s, config, details, notice, case, step)
         rendered = render(template, {"reference": case.reference if case else None, **contexts[id(notice)]})
         rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": template,
                      "recipient_role": to.role, "recipient_email": to.email, "channel": to.channel,

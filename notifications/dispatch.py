@@ -52,22 +52,24 @@ class DispatchReport:
     resume_at: dt.datetime | None = None
 
 
-def _due(now: dt.datetime):
+def _due(now: dt.datetime, channels: tuple[str, ...]):
     c = OUTBOX.c
     waiting = sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)
     lease_over = sa.and_(c.status == "sending", c.next_attempt_at <= now)
-    emails = c.channel == Channel.EMAIL  # a letter stays pending until it is printed (no backend posts yet)
-    return sa.and_(emails, sa.or_(sa.and_(c.status == "pending", waiting), lease_over))
+    sendable = c.channel.in_(channels)  # a letter no backend posts stays pending for the print queue
+    return sa.and_(sendable, sa.or_(sa.and_(c.status == "pending", waiting), lease_over))
 
 
-def claim(s: Session, now: dt.datetime, limit: int) -> list[tuple[int, int]]:
-    """Take up to `limit` due rows (pending, or `sending` whose lease ran out): (id, attempt number)."""
+def claim(s: Session, now: dt.datetime, limit: int, channels: tuple[str, ...] = (Channel.EMAIL,)) -> list[tuple[int,
+                                                                                                             int]]:
+    """Take up to `limit` due rows of `channels` (pending, or `sending` whose lease ran out): (id, attempt)."""
     c = OUTBOX.c
     # a CTE, not `IN (subquery)`: PostgreSQL may re-run an IN subquery and so take more than `limit` rows
-    picked = sa.select(c.id).where(_due(now)).order_by(c.id).limit(limit).with_for_update(skip_locked=True).cte()
+    picked = (sa.select(c.id).where(_due(now, channels)).order_by(c.id).limit(limit)
+              .with_for_update(skip_locked=True).cte())
     taken = s.execute(
         sa.update(OUTBOX)
-        .where(c.id == picked.c.id, _due(now))
+        .where(c.id == picked.c.id, _due(now, channels))
         .values(status="sending", attempts=c.attempts + 1, next_attempt_at=now + LEASE)
         .returning(c.id, c.attempts)
     )
@@ -104,7 +106,7 @@ def dispatch(backend: Backend, *, now: Clock = utcnow, url: str | None = None, b
     report = DispatchReport()
     while True:
         with session(url) as s:
-            claimed = claim(s, now(), batch)
+            claimed = claim(s, now(), batch, getattr(backend, "channels", (Channel.EMAIL,)))
         if not claimed:
             return report
         for index, (message_id, attempt) in enumerate(claimed):

@@ -42,9 +42,11 @@ class DecisionToIssue(CaseEvent):
 
     issue: YesNo = Field(description="Will the council issue an EHC plan? (no default)")
     on: dt.date
+    reasons: str | None = None  # a refusal's reasons, stated in its notice (reg 10(1))
 
     def record(self, s, on_today, actor):
-        return assessment.decide_to_issue(s, self.reference, self.issue == YesNo.YES, self.on, on_today, actor)
+        return assessment.decide_to_issue(s, self.reference, self.issue == YesNo.YES, self.on, on_today, actor,
+                                          self.reasons)
 
 
 @task(name="open co-production", task_run_name="{reference} open co-production", cache_policy=ONCE_PER_RUN)

@@ -27,10 +27,11 @@ class DecisionToAssess(CaseEvent):
 
     assess: YesNo = Field(description="Will the council carry out an EHC needs assessment? (no default)")
     on: dt.date
+    reasons: str | None = None  # a refusal's reasons, stated in its notice (reg 5(3))
 
     def record(self, s, on_today, actor):
         return assessment.decide_to_assess(s, self.reference, self.assess == YesNo.YES, self.on, on_today,
-                                           actor)
+                                           actor, self.reasons)
 
 
 def read_stage(reference: str) -> str:

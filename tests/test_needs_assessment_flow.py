@@ -74,7 +74,9 @@ def test_final_plan_in_week_19_puts_the_plan_in_force_with_its_first_review(path
                      ("representations", "plan_in_force")]
     assert all(e.actor and e.at for e in trail)
     kinds = sorted(m.kind for m in outbox(ref))
-    assert kinds == ["advice_request"] * 5 + ["family_notice"] * 2 + ["setting_consultation"]
+    assert kinds == (["advice_request"] * 5 + ["assessment_decision_copy"] * 3  # the DCO, social care, the school
+                     + ["considering_assessment", "draft_plan", "final_plan"] + ["final_plan_copy"] * 2
+                     + ["request_copy"] * 2 + ["setting_consultation", "to_assess"])  # the school named after reg 4
     run = case_run(ref)
     assert run.name == ref and run.parameters == {"reference": ref} and run.state.is_completed()
     assert set(run.tags) >= {f"case:{ref}", "stage:plan_in_force"}
@@ -126,8 +128,8 @@ def test_refused_to_assess_closes_the_case_with_mediation_and_appeal_dates(pathw
     assert decision.details["mediation_contact_by"] == "2026-04-09"  # 2 months from the notice (reg 33)
     assert decision.details["appeal_register_by"] == "2026-04-09"  # a working day: no roll-forward (r12)
     assert "advice:health" not in steps(ref)
-    [notice] = outbox(ref)
-    assert notice.kind == "family_notice" and "2026-04-09" in notice.body_text and ref in notice.subject
+    [notice] = [m for m in outbox(ref) if m.kind == "not_to_assess"]
+    assert "Thursday 9 April 2026" in notice.body_text and ref in notice.subject
     assert case_run(ref).state.is_completed() and "stage:closed" in case_run(ref).tags
 
 
@@ -141,7 +143,7 @@ def test_refused_to_issue_closes_the_case_and_cancels_the_open_limits(pathway):
     assert st["plan.decision"].details["appeal_register_by"] == statutory.deadline(
         "appeal.register", D("2026-04-06")).due.isoformat()
     assert st["plan.final"].status == "cancelled" and "plan.draft" not in st
-    assert [m.kind for m in outbox(ref)].count("family_notice") == 1
+    assert [m.kind for m in outbox(ref)].count("not_to_issue") == 1
 
 
 def test_late_health_advice_is_recorded_late_and_the_case_carries_on(pathway):

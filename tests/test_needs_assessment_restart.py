@@ -55,7 +55,8 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monke
     with db.session() as s:
         ref = casework.open_case(s, child_name="Gwen Arkwright-Test", dob=D("2013-10-10"),
                                  requested_on=D("2025-11-03"), requester="parent", today=D("2025-12-08"),
-                                 actor="test").reference
+                                 actor="test", parent={"name": "Huw Arkwright-Test",
+                                                       "email": "huw@family.test.org.uk"}).reference
         s.add(Contact(role="sen_caseworker", organisation="SEN team", name="Ada Caseworker",
                       email="ada.caseworker@council.example.org"))  # the directory the form's answers are checked in
     with db.engine(store_url).begin() as conn:

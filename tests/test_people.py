@@ -45,18 +45,30 @@ def open_case(*parent: str, dob: str = "2015-01-01", name: str = "Ivy Thorn-Test
                "--requester", "parent", *parent).strip()
 
 
+FACTS = {  # what each notice's act gives its wording
+    NoticeKind.FINAL_PLAN: {"issued_on": D(TODAY), "setting": None, "mediation_by": D("2026-05-03"),
+                            "appeal_by": D("2026-05-03")},
+    NoticeKind.DRAFT_PLAN: {"served_on": D(TODAY), "representations_by": D("2026-03-17"), "final_by": D("2026-05-25")},
+}
+REQUEST_NOTICES = ("considering_assessment", "request_copy")  # written by `ehc case open` (reg 4(1))
+
+
 def family_notice(reference: str, kind: NoticeKind = NoticeKind.FINAL_PLAN, on: str = TODAY) -> list[OutboxMessage]:
     """The rows a family notice writes (compose.write returns their ids)."""
     with db.session() as s:
         case = casework.get_case(s, reference)
-        written = compose.write(s, [Notice(kind, D(on), (Recipient(Role.FAMILY),), case_id=case.id)])
+        written = compose.write(s, [Notice(kind, D(on), (Recipient(Role.FAMILY),), case_id=case.id,
+                                           facts=FACTS[kind])])
         return [s.get(OutboxMessage, w.id) for w in written]
 
 
 def rows(reference: str) -> list[OutboxMessage]:
+    """The case's outbox rows, but for the request's own notices."""
     with db.session() as s:
         case = casework.get_case(s, reference)
-        return list(s.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id).order_by(OutboxMessage.id)))
+        return list(s.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id,
+                                                       OutboxMessage.kind.not_in(REQUEST_NOTICES))
+                           .order_by(OutboxMessage.id)))
 
 
 def unreachable(reference: str) -> list[CannotNotify]:
@@ -82,7 +94,7 @@ def test_a_family_of_two_parents_one_by_post_gets_an_email_and_a_letter(today):
     assert family_notice(ref) == [] and len(rows(ref)) == 2  # written again: nothing new
     with db.session() as s:  # the dispatcher takes the email; the letter waits for printing
         claimed = dispatch.claim(s, dispatch.utcnow(), 10)
-    assert [i for i, _ in claimed] == [email.id]
+    assert email.id in [i for i, _ in claimed] and letter.id not in [i for i, _ in claimed]
     listed = json.loads(ehc("person", "list", ref, "--json"))
     assert [(p["role"], p["prefers"], p["large_print"], p["language"]) for p in listed] == [
         ("parent", "email", False, None), ("parent", "post", True, "Polish")]
@@ -112,22 +124,22 @@ def test_a_parent_with_no_way_to_be_reached_goes_on_cannot_notify_for_the_casewo
     ref = open_case("--parent-name", "Lee Moss-Test")
     ehc("case", "assign", ref, "--caseworker", "j.bloggs@council.test.gov.uk")
     assert family_notice(ref) == [] and rows(ref) == []
-    [item] = unreachable(ref)
-    assert (item.kind, item.recipient_role, item.caseworker_email) == ("family_notice", Role.FAMILY,
-                                                                       "j.bloggs@council.test.gov.uk")
+    [item] = [i for i in unreachable(ref) if i.kind == "final_plan"]
+    assert (item.recipient_role, item.caseworker_email) == (Role.FAMILY, "j.bloggs@council.test.gov.uk")
     assert "no email address and no postal address" in item.reason and "Lee" not in item.reason
     family_notice(ref)
-    assert len(unreachable(ref)) == 1  # written again: queued once
+    assert len(unreachable(ref)) == 2  # written again: queued once (beside the request's reg 4 notice)
     with db.session() as s:
         actions = [e.action for e in casework.audit_log(s, casework.get_case(s, ref))]
-        sent = [m.recipient_email or "" for m in s.exec(select(OutboxMessage))]
-    assert actions.count("cannot notify") == 1 and not any("example.org" in a for a in sent)
+        sent = [m.recipient_email or "" for m in s.exec(select(OutboxMessage).where(  # the test directory's own
+            OutboxMessage.recipient_role == Role.FAMILY))]                           # professionals aside
+    assert actions.count("cannot notify") == 2 and not any("example.org" in a for a in sent)
     listed = ehc("cannot-notify", "list", "--caseworker", "j.bloggs@council.test.gov.uk")
-    assert ref in listed and "family_notice to family" in listed
+    assert ref in listed and "final_plan to family" in listed
     [load] = json.loads(ehc("caseload", "--json"))
-    assert (load["reference"], load["cannot_notify"]) == (ref, 1)
+    assert (load["reference"], load["cannot_notify"]) == (ref, 2)
     ehc("cannot-notify", "resolve", str(item.id), "--note", "rang the parent; address taken")
-    assert json.loads(ehc("caseload", "--json"))[0]["cannot_notify"] == 0
+    assert json.loads(ehc("caseload", "--json"))[0]["cannot_notify"] == 1
 
 
 def test_a_case_with_nobody_recorded_and_a_young_person_not_recorded_are_both_queued(today):
@@ -136,9 +148,9 @@ def test_a_case_with_nobody_recorded_and_a_young_person_not_recorded_are_both_qu
                       dob="2008-11-03", name="Cy Older-Test")
     family_notice(child)
     family_notice(young)
-    assert [i.reason for i in unreachable(child)] == ["no parent or carer recorded"]
+    assert [i.reason for i in unreachable(child)] == ["no parent or carer recorded"] * 2  # reg 4, the plan
     assert [i.reason for i in unreachable(young)] == ["over compulsory school age: no young person recorded "
-                                                      "(CFA s83(2))"]
+                                                      "(CFA s83(2))"] * 2
     assert rows(child) == rows(young) == []
 
 
@@ -265,7 +277,8 @@ def test_the_councils_details_are_checked_and_stated_in_a_family_notice(today, m
     monkeypatch.setenv("EHC_COUNCIL_LA_CODE", "808")
     monkeypatch.setenv("EHC_COUNCIL_SENDIASS", "Stockton SENDIASS, 01642 000000")
     monkeypatch.setenv("EHC_COUNCIL_SEN_TEAM_EMAIL", "SEN@council.test.gov.uk")
-    [notice] = family_notice(ref)
+    [written] = family_notice(ref)
+    [notice] = [m for m in rows(ref) if m.id == written.id]
     assert "Stockton SENDIASS, 01642 000000" in notice.body_text and "SEN@council.test.gov.uk" in notice.body_text
 
 

@@ -147,9 +147,9 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, runner, monkey
     decided = ehc(monkeypatch, "2024-12-06", "review", "decide", ref, "--decision", "amend", "--on", "2024-12-06")
     assert "amended plan due 2025-01-31" in decided.output  # 8 weeks from the notice
     notice = outbox()[-1]
-    assert (notice.kind, notice.recipient_role, notice.on) == ("review_decision", "family", D("2024-12-06"))
+    assert (notice.kind, notice.recipient_role, notice.on) == ("review_amend", "family", D("2024-12-06"))
     assert "until 2024-12-20" in notice.body_text  # 15 days beginning with 6 Dec (reg 22(2))
-    assert notice.subject == f"{ref}: annual review decision: amend"
+    assert notice.subject == f"{ref}: annual review decision: amend (reg 22(2))"
     run = moved_on(run)
     assert paused_on(run) == AmendedPlanIssued.slug()
 
@@ -302,4 +302,4 @@ def test_prefect_unreachable_loses_nothing_and_the_scheduler_catches_the_run_up(
     assert review_scheduler()["caught_up"] == 1
     assert moved_on(run).state.is_completed()
     assert review_scheduler()["caught_up"] == 0
-    assert [m.kind for m in outbox()] == ["review_decision"]
+    assert [m.kind for m in outbox()] == ["review_maintain"]

@@ -10,6 +10,7 @@ def test_open_case_writes_its_first_steps_with_engine_deadlines(store_url):
                                   requester="parent", today=dt.date(2025, 1, 7), actor="t")
     with session() as s:
         case = casework.get_case(s, case.reference)
-        step, final = casework.case_steps(s, case)  # the decision's 6 weeks; the 20 weeks, from the request too
+        step, final = casework.case_steps(s, case)  # the 6 weeks, and the 20 weeks watched from the request
+    assert (step.key, final.key) == ("assess.decision", "plan.final")
     assert case.reference == "EHC-2025-00001"
     assert step.due_on == dt.date(2025, 2, 17) and final.due_on == dt.date(2025, 5, 26)
