@@ -300,7 +300,8 @@ def limit_met(s: Session, reference: str, limit: str, on: dt.date, today: dt.dat
         close_case(s, case, on, actor, ClosedReason.NOT_TO_ISSUE, f"no plan after the appeal {appeal.n}",
                    limit=limit)
         return [Notice(NoticeKind.REFUSAL_TO_ISSUE, on, FAMILY, case_id=case.id, step_id=step.id,
-                       occasion=f"appeal:{appeal.n}", facts=appeal_rights(case, on))]
+                       occasion=f"appeal:{appeal.n}", facts={**appeal_rights(case, on), "notice_on": on,
+                                                             "reasons": None})]
     return []
 
 

@@ -33,6 +33,8 @@ class Requirement:
 
 SENDIASS = Element("where to get free, impartial information, advice and support (SENDIASS)", "SENDIASS",
                    "sendiass")
+SUPPORT = Element("where to get free, impartial information, advice and support (SENDIASS)",
+                  "Free, impartial information, advice and support")  # the council's SENDIASS, as configured
 SEN_TEAM = Element("who to contact at the council", "SEN team", "sen_team")
 REASONS = Element("the reasons for the decision", "The reasons for this decision", "reasons")
 RIGHTS = (  # a decision the family may appeal: the right, its deadline and the reg 32 information
@@ -176,6 +178,64 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
         (Element("the council now responsible", "to", "to_council"),
          Element("when it must tell them whether it will assess", "must tell you by", "notify_by"),
          Element("when it must review the plan", "review it by", "review_by"), SENDIASS)),
+    # disagreement resolution (CFA s51-57; SEND Regs 2014 reg 32-45): worded in `compose._disagreement`
+    "mediation_arranging": Requirement(
+        "mediation to be arranged", "reg 36-37", "the parent or young person", FAMILY,
+        "when the council is told mediation is wanted (within `mediation.held`)",
+        (Element("what the mediation is about", "you want mediation about"),
+         Element("the day by which the council must arrange it (30 days)", "must arrange it to take place by"),
+         Element("the right of appeal and its deadline", "You may appeal to the First-tier Tribunal"),
+         Element("the mediation adviser's contact details", "Mediation adviser:"))),
+    "mediation_health": Requirement(
+        "mediation of health issues, to the ICB", "reg 36", "the health commissioning body (via the DCO)",
+        (Role.DCO,), "within 3 working days of being told health issues are in dispute (`mediation.health_notify`)",
+        (Element("that health issues are in dispute and the ICB arranges their mediation",
+                 "health issues are in dispute"),
+         Element("the day by which it must take place", "to take place by"))),
+    "mediation_certificate": Requirement(
+        "mediation certificate issued", "reg 34, 39", "the parent or young person", FAMILY,
+        "on the certificate's day",
+        (Element("that a certificate was issued, and when", "A mediation certificate was issued on"),
+         Element("the right of appeal and its deadline (moved by the certificate)",
+                 "You may appeal to the First-tier Tribunal"),
+         Element("the mediation adviser's contact details", "Mediation adviser:"))),
+    "mediation_agreement": Requirement(
+        "what was agreed at mediation", "reg 42", "the parent or young person", FAMILY, "on the agreement",
+        (Element("each agreed act and its day (`mediation.agreement_act`)", "will do what was agreed"),
+         Element("what to do if an agreed act is not done", "If an agreed act is not done"))),
+    "appeal_lodged": Requirement(
+        "an appeal registered", "HESC Tribunal Procedure Rules r20", "the parent or young person", FAMILY,
+        "when the council learns of it",
+        (Element("the decision appealed against and the day registered", "The council knows of your appeal against"),
+         SUPPORT)),
+    "appeal_conceded": Requirement(
+        "the council will not oppose the appeal", "reg 45", "the parent or young person", FAMILY,
+        "on notifying the Tribunal (`unopposed.*` from then)",
+        (Element("that the council will not oppose the appeal", "will not oppose your appeal"), SUPPORT)),
+    "appeal_decided": Requirement(
+        "the end of an appeal: an order, dismissed or withdrawn", "reg 44", "the parent or young person", FAMILY,
+        "on the Tribunal's decision (an order's `tribunal.*` limits from then)",
+        (Element("the outcome of the appeal and what the council will do", "your appeal"),)),
+    "complaint_acknowledged": Requirement(
+        "a complaint acknowledged", "the council's complaints procedure (local targets, not law)",
+        "the parent or young person", FAMILY, "by the acknowledgement target (`EHC_COMPLAINT_ACK_DAYS`)",
+        (Element("the day the complaint was received", "received your complaint on"),
+         Element("the day the council will respond by, and that it is a local target", "will respond by"),
+         SUPPORT)),
+    "complaint_response": Requirement(
+        "the council's response to a complaint", "the council's complaints procedure", "the parent or young person",
+        FAMILY, "by the response target (`EHC_COMPLAINT_RESPONSE_DAYS`)",
+        (Element("the finding", "Your complaint of"),
+         Element("the right to go to the Local Government and Social Care Ombudsman", "Ombudsman"))),
+    "dispute_raised": Requirement(
+        "a dispute with health or social care raised or escalated", "the council's disputes process (CFA s25-26)",
+        "the health commissioning body or social care", (Role.DCO, Role.SOCIAL_CARE), "on raising or escalating it",
+        (Element("what is in dispute", "disagree over the"),
+         Element("the day to resolve it by, and that it is a local target", "Please resolve it by"))),
+    "dispute_resolved": Requirement(
+        "a dispute resolved", "the council's disputes process", "the health commissioning body or social care",
+        (Role.DCO, Role.SOCIAL_CARE), "on resolving it",
+        (Element("that it was resolved, and when", "was resolved on"),)),
 }
 NOT_NOTICES = (NoticeKind.REVIEW_ADVICE_REQUEST, NoticeKind.REVIEW_LIST, NoticeKind.REMINDER, NoticeKind.DUE_TODAY,
                NoticeKind.OVERDUE, NoticeKind.STILL_OVERDUE, NoticeKind.ESCALATION,

@@ -23,7 +23,7 @@ from models.escalation import Escalation
 from models.mediation import Mediation
 from models.outbox import OutboxMessage
 from models.vocabulary import CaseStatus, Role, Stage, StepKey, StepKind, StepStatus
-from notifications import compose
+from notifications import compose, requirements
 from tasks.watch import run_watch
 
 D = dt.date.fromisoformat
@@ -59,6 +59,9 @@ def refused_case() -> str:
 def steps(ref: str) -> dict[str, Step]:
     with session() as s:
         return {st.key: st for st in casework.case_steps(s, casework.get_case(s, ref))}
+
+
+DISAGREEMENT_KINDS = ("mediation_", "appeal_", "complaint_", "dispute_")
 
 
 def outbox() -> list[OutboxMessage]:
@@ -135,9 +138,10 @@ def test_a_refused_case_goes_through_mediation_an_appeal_and_an_order_to_assess(
         assert escalation.resolved_at is not None
     # what the family and the ICB were told; no subject carries the child's name
     family = [m.kind for m in outbox() if m.recipient_role == Role.FAMILY]
-    assert family == ["family_notice", "mediation_arranging", "mediation_certificate", "appeal_lodged",
-                      "appeal_decided"]
-    assert [m.kind for m in outbox() if m.recipient_role == Role.DCO] == ["mediation_health"]
+    assert family == ["not_to_assess", "mediation_arranging", "mediation_certificate",
+                      "appeal_lodged", "appeal_decided"]
+    assert [m.kind for m in outbox() if m.recipient_role == Role.DCO] == ["assessment_decision_copy",
+                                                                           "mediation_health"]
     decided = next(m for m in outbox() if m.kind == "appeal_decided")
     assert "carry out an EHC needs assessment" in decided.body_text and "Monday 21 July 2025" in decided.body_text
     certificate = next(m for m in outbox() if m.kind == "mediation_certificate")
@@ -145,6 +149,14 @@ def test_a_refused_case_goes_through_mediation_an_appeal_and_an_order_to_assess(
     assert all(NAME not in m.subject and NAME not in m.body_text for m in outbox())
     shown = ok(monkeypatch, "2025-07-23", "appeal", "show", ref)
     assert "appeal 1 against refusal-to-assess: ordered" in shown
+    says_what_the_law_requires(outbox())
+
+
+def says_what_the_law_requires(messages) -> None:
+    """Each disagreement notice carries every element its requirement names (notifications/requirements)."""
+    told = [m for m in messages if m.kind in requirements.REQUIRED and m.kind.startswith(DISAGREEMENT_KINDS)]
+    assert told
+    assert {m.kind: requirements.missing(m.kind, {}, m.body_text) for m in told} == {m.kind: [] for m in told}
 
 
 def test_without_a_certificate_the_appeal_must_be_registered_by_two_months(store_url, monkeypatch):
@@ -269,6 +281,7 @@ def test_a_complaint_runs_from_received_to_resolved_chased_when_late(store_url, 
     assert [m.kind for m in family] == ["complaint_acknowledged", "complaint_response"]
     assert "Monday 31 March 2025 (the council's own target, not a statutory limit)" in family[0].body_text
     assert "Ombudsman" in family[1].body_text and "not upheld" in family[1].body_text
+    says_what_the_law_requires(outbox())
 
 
 def test_the_complaint_targets_are_configurable(store_url, monkeypatch):
@@ -306,6 +319,7 @@ def test_a_council_health_dispute_runs_from_raised_to_resolved_chased_when_late(
                                                           ("dispute_resolved", Role.DCO)]
     assert "escalated to the disputes process" in told[1].subject
     assert all("speech" not in m.body_text for m in told)  # how it was resolved stays in the store
+    says_what_the_law_requires(outbox())
 
 
 def test_cease_review_prompts_at_25_and_on_leaving_education(store_url, monkeypatch):
@@ -488,7 +502,7 @@ def test_no_plan_after_an_ordered_assessment_is_a_new_appealable_refusal(store_u
         case = casework.get_case(s, ref)
         assert (case.status, case.closed_reason) == (CaseStatus.CLOSED, "not_to_issue")
     assert steps(ref)["appeal:1:tribunal.plan"].status == StepStatus.CANCELLED
-    refusal = [m for m in outbox() if m.kind == "family_notice"][-1]
+    refusal = [m for m in outbox() if m.kind == "not_to_issue"][-1]
     assert "decision not to issue an EHC plan" in refusal.subject
-    assert "by 2025-11-10" in refusal.body_text  # 09-08 + 2 months (Mon): the new appeal deadline
+    assert "Monday 10 November 2025" in refusal.body_text  # 09-08 + 2 months (Mon): the new appeal deadline
     ok(monkeypatch, "2025-10-01", "appeal", "lodged", ref, "--on", "2025-10-01", "--against", "refusal-to-issue")
