@@ -64,7 +64,7 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
     with session() as s:
         notice = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "cease_decision")).one()
     assert "contact the mediation adviser by 2025-01-20" in notice.body_text
-    assert notice.subject == f"{ref}: decision to cease the EHC plan; appeal by 2025-01-20"
+    assert notice.subject == f"{ref}: decision to cease the EHC plan"  # the reference and the act only
     assert NAME not in notice.subject + notice.body_text + notice.body_html
 
     with pytest.raises(InputError) as early:

@@ -349,7 +349,7 @@ def _statuses() -> list[str]:
 
 @pytest.mark.parametrize("variable, value, named, rule", [
     ("EHC_MAIL_FOLDER", None, "EHC_MAIL_FOLDER", "cannot be used as a folder"),
-    ("EHC_MAIL_BACKEND", "pigeon", "EHC_MAIL_BACKEND", "must be file or sendgrid, not 'pigeon'"),
+    ("EHC_MAIL_BACKEND", "pigeon", "EHC_MAIL_BACKEND", "must be file, sendgrid or notify, not 'pigeon'"),
     ("EHC_MAIL_BACKEND", "sendgrid", "SENDGRID_API_KEY", "not set, and "),
     ("EHC_REMINDER_DAYS", "{annual_review: [56, 28]", "EHC_REMINDER_DAYS", "cannot be read: it must be JSON"),
     ("EHC_REMINDER_DAYS", '{"annual_review": ["soon"]}', "EHC_REMINDER_DAYS",
