@@ -9,6 +9,7 @@ from cli.common import date_arg, input_errors, print_json
 from models import casework
 from models.db import session
 from models.settings import settings, today
+from models.text import printable
 from models.vocabulary import CASE_FLAGS
 
 FLAG_HELP = f"advice the case needs beyond the usual: {' | '.join(CASE_FLAGS)}"
@@ -51,7 +52,7 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
         })
         return
     # Plain lines, not a rich table: piped or in a narrow terminal, a table cut the dates short ("2025-02-…").
-    typer.echo(f"{case.reference}  {child.name} (born {child.date_of_birth})")
+    typer.echo(f"{case.reference}  {printable(child.name)} (born {child.date_of_birth})")
     typer.echo(f"stage {case.stage} · status {case.status} · requested {case.requested_on} "
                f"by {case.requester} · rule set {case.rule_set}")
     rows = [("step", "rule", "who", "started", "due", "target", "status", "done")] + [
@@ -63,4 +64,4 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
     if any(st.disapplied for st in steps):
         typer.echo("* disapplied by a clock exception: due as soon as practicable; the target is local practice")
     for e in exceptions:
-        typer.echo(f"exception {e.kind} {e.start_on} … {e.end_on}: {e.evidence_note}")
+        typer.echo(f"exception {e.kind} {e.start_on} … {e.end_on}: {printable(e.evidence_note)}")

@@ -147,7 +147,7 @@ def exception_add(
     kind: str = typer.Argument(..., metavar="KIND", help="closure | personal | absence | missed_appointment"),
     start_on: str = typer.Argument(..., metavar="FROM"),
     end_on: str = typer.Argument(..., metavar="TO"),
-    note: str = typer.Option("", "--note", help="the evidence"),
+    note: str | None = typer.Option(None, "--note", help="the evidence"),
     fact: list[str] = typer.Option([], "--fact", help="NAME=VALUE, e.g. head_advice_requested=2025-07-18"),
 ) -> None:
     """Record a clock exception; the open limits it applies to are re-computed (reg 5(4), 8(2), 10(4))."""
