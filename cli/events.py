@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import typer
-from prefect.exceptions import PrefectException
+from prefect.exceptions import ObjectNotFound, PrefectException
 
 from cli.common import date_arg, err_console, input_errors
 from models import casework, statutory
@@ -23,6 +23,8 @@ from tasks.request import DecisionToAssess
 REF = typer.Argument(..., metavar="REF", help="the case reference, EHC-YYYY-NNNNN")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD: the day it happened")
 YES_NO = {"yes": True, "no": False}
+SERVED = ("a case's run needs a Prefect server and the deployment served: `ehc serve`, or "
+          "`python -m deployments.needs_assessment` with PREFECT_API_URL set")
 
 advice_app = typer.Typer(help="Advice for the assessment (reg 6-8).", no_args_is_help=True)
 meeting_app = typer.Typer(help="The co-production meeting.", no_args_is_help=True)
@@ -71,7 +73,14 @@ def start_run(reference: str = REF) -> None:
     """Start the case's needs-assessment flow run (once; a second start shows the first)."""
     with session() as s:
         casework.get_case(s, reference)
-    run = waiting.start(reference)
+    if not waiting.api_configured():
+        raise InputError("PREFECT_API_URL", f"is not set; {SERVED}")
+    try:
+        run = waiting.start(reference)
+    except ObjectNotFound:
+        raise InputError("PREFECT_API_URL", f"has no needs-assessment deployment; {SERVED}") from None
+    except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
+        raise InputError("PREFECT_API_URL", f"does not answer ({type(exc).__name__}); {SERVED}") from None
     typer.echo(f"{reference}: flow run {run.id}")
 
 
