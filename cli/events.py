@@ -13,7 +13,7 @@ from models import casework, statutory
 from models.db import session
 from models.errors import InputError
 from models.settings import settings
-from models.vocabulary import ADVICE_ROLES
+from models.vocabulary import ADVICE_ROLES, YesNo
 from tasks import waiting
 from tasks.advice import AdviceReceived
 from tasks.coproduction import DecisionToIssue, MeetingHeld
@@ -22,7 +22,6 @@ from tasks.request import DecisionToAssess
 
 REF = typer.Argument(..., metavar="REF", help="the case reference, EHC-YYYY-NNNNN")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD: the day it happened")
-YES_NO = {"yes": True, "no": False}
 SERVED = ("a case's run needs a Prefect server and the deployment served: `ehc serve`, or "
           "`python -m deployments.needs_assessment` with PREFECT_API_URL set")
 
@@ -34,10 +33,10 @@ final_app = typer.Typer(help="The final plan (reg 13(2)).", no_args_is_help=True
 exception_app = typer.Typer(help="Clock exceptions (spec §3).", no_args_is_help=True)
 
 
-def yes_no(value: str, field_name: str) -> bool:
-    if value not in YES_NO:
+def yes_no(value: str, field_name: str) -> YesNo:
+    if value not in tuple(YesNo):
         raise InputError(field_name, "must be yes or no")
-    return YES_NO[value]
+    return YesNo(value)
 
 
 def record(event: waiting.CaseEvent, what: str) -> None:
@@ -112,7 +111,7 @@ def meeting_held(
 ) -> None:
     """Record the co-production meeting (CFA s19)."""
     record(MeetingHeld(reference=reference, on=date_arg(on, "--on"), attended=attended,
-                       child_views_captured=child_views), "co-production meeting held")
+                       child_views_captured=YesNo.YES if child_views else YesNo.NO), "co-production meeting held")
 
 
 @input_errors
@@ -132,7 +131,7 @@ def draft_issued(
 ) -> None:
     """Record the draft plan served (15 days for representations, reg 13(1))."""
     record(DraftIssued(reference=reference, on=date_arg(on, "--on"), setting_requested=setting,
-                       personal_budget_requested=personal_budget), "draft plan issued")
+                       personal_budget_requested=YesNo.YES if personal_budget else YesNo.NO), "draft plan issued")
 
 
 @setting_app.command("replied")

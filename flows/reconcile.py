@@ -20,10 +20,11 @@ from flows.needs_assessment import FORMS
 from models import invariant
 from models.db import session
 from models.settings import today
-from tasks.waiting import api_answers, case_run, reconcile_run
+from models.vocabulary import Stage
+from tasks.review import WAITS
+from tasks.waiting import ANNUAL_REVIEW, api_answers, case_run, reconcile_run
 
 FLOW_NAME = "reconcile"
-NEEDS_ASSESSMENT_FORMS = {form.slug(): form for form in FORMS}
 WORKING = ("SCHEDULED", "PENDING", "RUNNING")
 
 
@@ -32,13 +33,17 @@ def reconcile_all(on: dt.date, full: bool = True) -> dict:
     cases that break the invariant. Without the Prefect API the runs are left for the next pass."""
     with session() as s:
         changed, watermark = invariant.changed_since_last_reconcile(s)
-        references = invariant.assessments_expecting_runs(s, None if full else changed)
+        among = None if full else changed
+        expected = [(ref, {"forms": FORMS}) for ref in invariant.assessments_expecting_runs(s, among)]
+        expected += [(ref, {"forms": WAITS, "flow": ANNUAL_REVIEW, "name": f"{ref} review {cycle}",
+                            "stage": Stage.REVIEW, "cycle": cycle})
+                     for ref, cycle in invariant.reviews_expecting_runs(s, among)]
     outcomes: Counter[str] = Counter()
     answers = api_answers()
     if answers:
-        for reference in references:
+        for reference, run in expected:
             try:
-                outcomes[reconcile_run(reference, NEEDS_ASSESSMENT_FORMS)] += 1
+                outcomes[reconcile_run(reference, **run)] += 1
             except ObjectNotFound:  # no deployment to start it from (a runner not yet serving): the next pass
                 outcomes["no deployment"] += 1
             except (PrefectException, httpx.HTTPError, OSError) as exc:  # the API went away mid-pass

@@ -1,20 +1,24 @@
-"""Flow `review-scheduler`, daily: opens each plan's review a term ahead of the term it falls due in, runs
-every review whose store has changed (its one `annual-review` run carries on), sends each setting's SENCO
-the term's list once a term, and refreshes the table of open reviews."""
+"""Flow `review-scheduler`, daily: opens each plan's review a term ahead of the term it falls due in and starts
+the cycle's `annual-review` run, catches up the runs whose store has moved past the act they wait for (acts
+recorded with `--no-run` or while Prefect was unreachable, a case closed), sends each setting's SENCO the
+term's list once a term, and refreshes the table of open reviews."""
 
 from __future__ import annotations
 
 from prefect import flow
 
-from flows.annual_review import advance
-from tasks.review import open_due_reviews, reviews_to_run, send_term_lists, show_open_reviews
+from tasks.review import (
+    catch_up_review_runs,
+    open_due_reviews,
+    send_term_lists,
+    show_open_reviews,
+    start_review_runs,
+)
 
 
 @flow(name="review-scheduler", flow_run_name="review scheduler", persist_result=False)
 def review_scheduler() -> dict:
     opened = open_due_reviews()
-    changed = reviews_to_run()
-    for reference, cycle in changed:
-        advance(reference, cycle)
-    return {"opened": len(opened), "advanced": len(changed), "term_lists": send_term_lists(),
-            "open_reviews": show_open_reviews()}
+    started = start_review_runs()
+    return {"opened": len(opened), "started": len(started), "caught_up": catch_up_review_runs(),
+            "term_lists": send_term_lists(), "open_reviews": show_open_reviews()}

@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from models import reviews, statutory, text
+from models import review_cycle, statutory, text
 from models.cases import Case, Step
 from models.casework import (
     LA,
@@ -319,7 +319,7 @@ def put_plan_in_force(s: Session, reference: str) -> list[Notice]:
     case = get_case(s, reference)
     issued_on = find_step(s, case, StepKey.PLAN_FINAL).completed_on
     draft = find_step(s, case, StepKey.PLAN_DRAFT)
-    reviews.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=draft.details.get("setting_requested"))
+    review_cycle.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=draft.details.get("setting_requested"))
     return [Notice(NoticeKind.FINAL_PLAN, issued_on, FAMILY, case_id=case.id, facts=appeal_rights(case, issued_on))]
 
 

@@ -65,3 +65,16 @@ def family_email(s: Session, case: Case) -> str:
     """Where notices to the family go; the address stays in the store and is never logged."""
     child = s.get(Child, case.child_id)
     return child.family_email or f"family+{case.reference.lower()}@example.org"
+
+
+def staff_member(s: Session, who: str | None) -> str:
+    """Who recorded an act on a Prefect form, as the council's directory names them (by name or email, any case):
+    the audit keeps that name. Anyone else is refused, naming the field."""
+    given = (who or "").strip()
+    if not given:
+        raise InputError("recorded_by", "say who is recording this: your name or email as the directory has it")
+    wanted = given.casefold()
+    for contact in s.exec(select(Contact)):
+        if wanted in {contact.email.casefold(), (contact.name or "").casefold()}:
+            return contact.name or contact.email
+    raise InputError("recorded_by", "not in the council's directory (`ehc contact list`)")

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from models import statutory
 from models.cases import Case, Step
 from models.escalation import Escalation
-from models.reviews import PFA_OUTCOMES, Review
+from models.review import Review
+from models.review_cycle import PFA_OUTCOMES
 from models.vocabulary import (
     ANNUAL_REVIEW_PREFIX,
     AdviceSource,

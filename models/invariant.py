@@ -13,7 +13,17 @@ from sqlmodel import Session, select
 from models.cases import AuditEvent, Case, Step
 from models.casework import add_step, complete_step, find_step, get_case
 from models.escalation import escalate
-from models.vocabulary import ASSESSMENT_STAGES, CaseStatus, Queue, Role, StepKey, StepKind, StepStatus
+from models.review import Review
+from models.vocabulary import (
+    ASSESSMENT_STAGES,
+    CaseStatus,
+    Queue,
+    ReviewStatus,
+    Role,
+    StepKey,
+    StepKind,
+    StepStatus,
+)
 
 RECONCILE_ACTOR = "reconcile"
 
@@ -90,6 +100,16 @@ def assessments_expecting_runs(s: Session, case_ids: set[int] | None = None) -> 
     if case_ids is not None:
         query = query.where(c.id.in_(case_ids))
     return list(s.connection().execute(query.order_by(c.id)).scalars())
+
+
+def reviews_expecting_runs(s: Session, case_ids: set[int] | None = None) -> list[tuple[str, int]]:
+    """(reference, cycle) of every open review (each should have its cycle's run waiting or working)."""
+    c, r = Case.__table__.c, Review.__table__.c
+    query = (sa.select(c.reference, r.cycle).join(Review.__table__, r.case_id == c.id)
+             .where(r.status == ReviewStatus.OPEN, c.status != CaseStatus.CLOSED))
+    if case_ids is not None:
+        query = query.where(c.id.in_(case_ids))
+    return [tuple(row) for row in s.connection().execute(query.order_by(c.id))]
 
 
 def changed_since_last_reconcile(s: Session) -> tuple[set[int], int]:

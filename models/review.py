@@ -1,14 +1,20 @@
-"""The review table: one cycle of one plan in force (CFA s44), from its anchor to the council's decision."""
+"""The review table, one cycle of one plan in force (CFA s44) from its anchor to the council's decision, and
+its named queries: a case's reviews, the open ones, a cycle's steps, the term's reviews by setting and the
+SENCO's term list, and the card a caseworker sees."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.cases import utcnow
-from models.vocabulary import ReviewStage, ReviewStatus
+from models.cases import Case, Step, utcnow
+from models.contacts import contact_for
+from models.errors import InputError
+from models.notice import Notice, NoticeKind, Recipient
+from models.school_terms import term_of
+from models.vocabulary import ReviewStage, ReviewStatus, Role, annual_review_key, review_key
 
 
 class Review(SQLModel, table=True):
@@ -51,6 +57,91 @@ class Review(SQLModel, table=True):
     next_setting: str | None = None
     completed_on: dt.date | None = None
     flow_run_id: str | None = None  # the cycle's one `annual-review` run
-    version: int = 0  # bumped by every change; the run records what it has seen
+    version: int = 0  # no longer read: the run waits on the store itself (dropping the two needs a migration)
     seen_version: int = -1
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+# --- named queries ---------------------------------------------------------------------------------
+
+
+def reviews_of(s: Session, case: Case) -> list[Review]:
+    return list(s.exec(select(Review).where(Review.case_id == case.id).order_by(Review.cycle)))
+
+
+def current_review(s: Session, case: Case) -> Review | None:
+    """The case's latest review cycle, open or not."""
+    return s.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.cycle).desc())).first()
+
+
+def get_review(s: Session, case: Case, cycle: int | None = None) -> Review:
+    """The given cycle's review, or the current open one; InputError when there is none."""
+    query = select(Review).where(Review.case_id == case.id)
+    query = query.where(Review.cycle == cycle) if cycle else query.where(Review.status == ReviewStatus.OPEN)
+    review = s.exec(query.order_by(col(Review.cycle).desc())).first()
+    if review is None:
+        what = f"review {cycle}" if cycle else "open review"
+        raise InputError("REF", f"{case.reference} has no {what} (open one with `ehc review open`)")
+    return review
+
+
+def cycle_steps(s: Session, review: Review) -> list[Step]:
+    """The steps of one cycle: its 12-month period and every `review:<cycle>:<part>`."""
+    return list(s.exec(select(Step).where(
+        Step.case_id == review.case_id,
+        sa.or_(Step.key == annual_review_key(review.cycle), col(Step.key).like(review_key(review.cycle, "%"))),
+    ).order_by(Step.id)))
+
+
+def open_reviews(s: Session) -> list[tuple[Case, Review]]:
+    return list(s.exec(select(Case, Review).join(Review, Review.case_id == Case.id)
+                       .where(Review.status == ReviewStatus.OPEN).order_by(Case.id)).all())
+
+
+def reviews_due_in_term(s: Session, on: dt.date) -> dict[str, list[tuple[Case, Review]]]:
+    """Open reviews whose meeting falls due in the term containing `on`, by setting."""
+    _, start, end = term_of(on)
+    by_setting: dict[str, list[tuple[Case, Review]]] = {}
+    for case, review in open_reviews(s):
+        if start <= review.meeting_by_on <= end:
+            by_setting.setdefault(review.setting or "", []).append((case, review))
+    return by_setting
+
+
+def term_lists(s: Session, on: dt.date) -> list[Notice]:
+    """Each setting's SENCO is told the references and dates of its reviews due in the term containing `on`;
+    the notice's occasion names the term and the setting, so a daily scheduler sends each list once."""
+    label, first, last = term_of(on)
+    notices = []
+    for setting, items in reviews_due_in_term(s, on).items():
+        senco = contact_for(s, Role.SENCO, setting or None)
+        rows = [{"reference": c.reference, "cycle": r.cycle, "meeting_by": r.meeting_by_on.isoformat(),
+                 "annual_due": r.annual_due_on.isoformat(), "pfa": r.pfa_required,
+                 "phase_transfer": r.phase_transfer or ""} for c, r in items]
+        notices.append(Notice(NoticeKind.REVIEW_LIST, on, (Recipient(Role.SENCO, contact_id=senco.id),),
+                              occasion=f"{label}:{setting or 'no setting'}",
+                              facts={"term": label, "setting": setting, "first": first.isoformat(),
+                                     "last": last.isoformat(), "rows": rows, "action": f"annual reviews due {label}"}))
+    return notices
+
+
+def card(case: Case, review: Review, steps: list[Step]) -> dict:
+    """What the caseworker sees of a review outside the store: reference, stage and dates, nothing personal."""
+    return {
+        "reference": case.reference,
+        "cycle": review.cycle,
+        "stage": review.stage,
+        "status": review.status,
+        "early_years": review.early_years,
+        "pfa_required": review.pfa_required,
+        "phase_transfer": review.phase_transfer,
+        "dates": {
+            "anchor": review.anchor_on, "meeting_by": review.meeting_by_on, "meeting": review.meeting_on,
+            "annual_due": review.annual_due_on, "transfer_due": review.transfer_due_on,
+            "representations_close": review.representations_close_on,
+            "amended_final_due": review.amended_final_due_on,
+            "amended_final_latest": review.amended_final_latest_on,
+        },
+        "steps": [{"key": st.key, "rule": st.rule_id, "role": st.role, "due": st.due_on, "status": st.status,
+                   "completed_on": st.completed_on} for st in steps],
+    }

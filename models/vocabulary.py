@@ -250,6 +250,13 @@ class PhaseTransfer(StrEnum):
     POST16_MOVE = "post16_move"
 
 
+class YesNo(StrEnum):
+    """An explicit answer on a form: it has no default, so submitting without choosing is refused."""
+
+    YES = "yes"
+    NO = "no"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

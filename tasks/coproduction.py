@@ -6,10 +6,11 @@ import datetime as dt
 from typing import ClassVar
 
 from prefect import task
+from pydantic import Field
 
 from models import assessment
 from models.db import session
-from models.vocabulary import StepKey
+from models.vocabulary import StepKey, YesNo
 from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
 
@@ -24,11 +25,11 @@ class MeetingHeld(CaseEvent):
 
     on: dt.date
     attended: list[str]
-    child_views_captured: bool
+    child_views_captured: YesNo = Field(description="Were the child's or young person's own views captured?")
 
     def record(self, s, on_today, actor):
-        return assessment.meeting_held(s, self.reference, self.on, self.attended, self.child_views_captured,
-                                       on_today, actor)
+        return assessment.meeting_held(s, self.reference, self.on, self.attended,
+                                       self.child_views_captured == YesNo.YES, on_today, actor)
 
 
 class DecisionToIssue(CaseEvent):
@@ -39,11 +40,11 @@ class DecisionToIssue(CaseEvent):
     regulation: ClassVar[str] = "reg 10(1), week 16"
     command: ClassVar[str] = "ehc plan decide {ref} --issue yes|no --on DATE"
 
-    issue: bool
+    issue: YesNo = Field(description="Will the council issue an EHC plan? (no default)")
     on: dt.date
 
     def record(self, s, on_today, actor):
-        return assessment.decide_to_issue(s, self.reference, self.issue, self.on, on_today, actor)
+        return assessment.decide_to_issue(s, self.reference, self.issue == YesNo.YES, self.on, on_today, actor)
 
 
 @task(name="open co-production", task_run_name="{reference} open co-production", cache_policy=ONCE_PER_RUN)

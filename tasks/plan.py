@@ -6,10 +6,11 @@ import datetime as dt
 from typing import ClassVar
 
 from prefect import task
+from pydantic import Field
 
 from models import assessment
 from models.db import session
-from models.vocabulary import StepKey, setting_consultation_key
+from models.vocabulary import StepKey, YesNo, setting_consultation_key
 from notifications import compose
 from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
@@ -25,11 +26,11 @@ class DraftIssued(CaseEvent):
 
     on: dt.date
     setting_requested: str | None = None
-    personal_budget_requested: bool = False
+    personal_budget_requested: YesNo = Field(description="Did the family ask for a personal budget?")
 
     def record(self, s, on_today, actor):
         return assessment.draft_issued(s, self.reference, self.on, self.setting_requested,
-                                       self.personal_budget_requested, on_today, actor)
+                                       self.personal_budget_requested == YesNo.YES, on_today, actor)
 
 
 class SettingReplied(CaseEvent):

@@ -6,11 +6,12 @@ import datetime as dt
 from typing import ClassVar
 
 from prefect import task
+from pydantic import Field
 
 from models import assessment
 from models.casework import get_case
 from models.db import session
-from models.vocabulary import ClosedReason, StepKey
+from models.vocabulary import ClosedReason, StepKey, YesNo
 from notifications import compose
 from tasks.waiting import ONCE_PER_RUN, CaseEvent
 
@@ -24,11 +25,12 @@ class DecisionToAssess(CaseEvent):
     regulation: ClassVar[str] = "reg 5(1)"
     command: ClassVar[str] = "ehc case decide {ref} --assess yes|no --on DATE"
 
-    assess: bool
+    assess: YesNo = Field(description="Will the council carry out an EHC needs assessment? (no default)")
     on: dt.date
 
     def record(self, s, on_today, actor):
-        return assessment.decide_to_assess(s, self.reference, self.assess, self.on, on_today, actor)
+        return assessment.decide_to_assess(s, self.reference, self.assess == YesNo.YES, self.on, on_today,
+                                           actor)
 
 
 def read_stage(reference: str) -> str:

@@ -1,23 +1,207 @@
-"""Tasks of the review family: open a cycle, seek preparation-for-adulthood advice, notify the decision,
-send each SENCO the term's reviews, and show a review in the Prefect UI without personal data.
-
-Each task reads and writes the case store and is safe to repeat: messages go through the outbox with a
-unique key, so a resumed run never sends twice."""
+"""The annual review's acts as typed events, one form each, recorded from the Prefect UI (a suspended
+`annual-review` run's form) or by `ehc review …`; and the tasks of the review runs and their daily scheduler:
+open the reviews falling due, start each cycle's run, catch up runs the store has moved past, send each SENCO
+the term's list, and show a review in the Prefect UI without personal data."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar, Literal
 
-from prefect import runtime, task
+from prefect import get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 
-from models import casework, reviews
-from models.contacts import contact_for, family_email
+from models import review_cycle, review_decision
+from models.casework import get_case
 from models.db import session
+from models.errors import InputError
+from models.review import card, cycle_steps, get_review, open_reviews, term_lists
 from models.settings import settings, today
-from notifications.outbox import enqueue
+from models.vocabulary import (
+    REVIEW_PREFIX,
+    AdviceSource,
+    PhaseTransfer,
+    ReviewDecision,
+    ReviewPart,
+    ReviewStatus,
+    Stage,
+    advice_key,
+    review_key,
+)
+from models.waiting import SCHEDULE
+from notifications import compose
+from tasks.waiting import ANNUAL_REVIEW, CaseEvent, case_run, catch_up, start
 
-ADVICE_LABELS = {"adult_social_care": "adult social care", "pfa": "careers (preparation for adulthood)"}
+CYCLE = "{cycle}"  # in `waits_on`: the case's current review cycle
+PAGE = 200  # the API's largest page
+
+
+class ReviewEvent(CaseEvent):
+    """An act on a plan's review; the case's `annual-review` run is the one that may wait for it."""
+
+    flow: ClassVar[str] = ANNUAL_REVIEW
+
+
+class ScheduleReviewMeeting(ReviewEvent):
+    """The day the review meeting will be held: invitations and advice are due 2 weeks before it
+    (reg 20(3)-(4)); from Year 9 the advice the case flags is requested (reg 21(6))."""
+
+    on: dt.date
+    waits_on: ClassVar[str] = f"{REVIEW_PREFIX}{CYCLE}{SCHEDULE}"  # the meeting has no date yet
+    title: ClassVar[str] = "fix the review meeting date"
+    regulation: ClassVar[str] = "SEND Code of Practice 9.169"
+    command: ClassVar[str] = "ehc review schedule {ref} --on DATE"
+
+    def record(self, s, on_today, actor):
+        return review_cycle.schedule_meeting(s, get_case(s, self.reference), self.on, actor, on=on_today)
+
+
+class _PreMeeting(ReviewEvent):
+    """Something done before the meeting; no run waits for it (the run waits for the meeting)."""
+
+    on: dt.date
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.MEETING)
+    part: ClassVar[str]
+
+    def record(self, s, on_today, actor):
+        review_cycle.record_pre_meeting(s, get_case(s, self.reference), self.part, self.on, actor, today=on_today)
+        return []
+
+
+class InvitationsSent(_PreMeeting):
+    """Invitations to the meeting sent (reg 20(3), 21(3))."""
+
+    part: ClassVar[str] = ReviewPart.INVITATIONS
+    title: ClassVar[str] = "invitations sent"
+    regulation: ClassVar[str] = "reg 20(3)"
+    command: ClassVar[str] = "ehc review invitations {ref} --on DATE"
+
+
+class AdviceCirculated(_PreMeeting):
+    """Advice and information circulated to everyone invited (reg 20(4), 21(4))."""
+
+    part: ClassVar[str] = ReviewPart.ADVICE_CIRCULATED
+    title: ClassVar[str] = "advice circulated"
+    regulation: ClassVar[str] = "reg 20(4)"
+    command: ClassVar[str] = "ehc review circulated {ref} --on DATE"
+
+
+class ReviewAdviceReceived(ReviewEvent):
+    """Preparation-for-adulthood advice received (reg 21(6))."""
+
+    source: Literal[AdviceSource.ADULT_SOCIAL_CARE, AdviceSource.PFA]
+    on: dt.date
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.MEETING)
+    title: ClassVar[str] = "preparation-for-adulthood advice received"
+    regulation: ClassVar[str] = "reg 21(6)"
+    command: ClassVar[str] = "ehc review advice {ref} --source SOURCE --on DATE"
+
+    def record(self, s, on_today, actor):
+        review_cycle.record_pre_meeting(s, get_case(s, self.reference), advice_key(self.source), self.on, actor,
+                                        today=on_today)
+        return []
+
+
+class ReviewMeetingHeld(ReviewEvent):
+    """The review meeting was held; in or beyond Year 9 with the four preparation-for-adulthood outcomes
+    (reg 20(5)-(6), 21(6))."""
+
+    on: dt.date
+    pfa_employment: str | None = None
+    pfa_independent_living: str | None = None
+    pfa_community: str | None = None
+    pfa_health: str | None = None
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.MEETING)
+    title: ClassVar[str] = "review meeting held"
+    regulation: ClassVar[str] = "reg 20(5)-(6)"
+    command: ClassVar[str] = "ehc review meeting {ref} --on DATE [--pfa-employment TEXT …]"
+
+    def record(self, s, on_today, actor):
+        pfa = {name: getattr(self, name) for name in review_cycle.PFA_OUTCOMES}
+        review_cycle.record_meeting(s, get_case(s, self.reference), self.on, actor, today=on_today, **pfa)
+        return []
+
+
+class ReviewReportSent(ReviewEvent):
+    """The review report was sent to everyone invited (reg 20(7)); no run waits for it."""
+
+    on: dt.date
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.REPORT)
+    title: ClassVar[str] = "review report sent"
+    regulation: ClassVar[str] = "reg 20(7)"
+    command: ClassVar[str] = "ehc review report {ref} --on DATE"
+
+    def record(self, s, on_today, actor):
+        review_cycle.record_report(s, get_case(s, self.reference), self.on, actor, today=on_today)
+        return []
+
+
+class ReviewDecisionMade(ReviewEvent):
+    """The council's decision to maintain, amend or cease the plan, notified to the family (reg 20(10)).
+    Amend: the notice of the proposed amendments (if not sent the same day). Maintain: for a phase transfer,
+    the next setting (reg 18)."""
+
+    decision: Literal[ReviewDecision.MAINTAIN, ReviewDecision.AMEND, ReviewDecision.CEASE]
+    on: dt.date
+    notice_on: dt.date | None = None
+    next_setting: str | None = None
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.DECISION)
+    title: ClassVar[str] = "review decision"
+    regulation: ClassVar[str] = "reg 20(10), 4 weeks from the meeting"
+    command: ClassVar[str] = "ehc review decide {ref} --decision maintain|amend|cease --on DATE"
+
+    def record(self, s, on_today, actor):
+        case = get_case(s, self.reference)
+        if self.decision == ReviewDecision.MAINTAIN:
+            return review_decision.maintain(s, case, self.on, actor, next_setting=self.next_setting, today=on_today)
+        if self.decision == ReviewDecision.AMEND:
+            return review_decision.amend(s, case, self.on, actor, notice_on=self.notice_on, today=on_today)
+        return review_decision.cease(s, case, self.on, actor, today=on_today)
+
+
+class AmendedPlanIssued(ReviewEvent):
+    """The amended final plan was issued (reg 22(3)); for a phase transfer it names the next setting (reg 18)."""
+
+    on: dt.date
+    next_setting: str | None = None
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.AMENDED_FINAL)
+    title: ClassVar[str] = "amended plan issued"
+    regulation: ClassVar[str] = "reg 22(3), 8 weeks from the amendment notice"
+    command: ClassVar[str] = "ehc review amend {ref} --on DATE [--next-setting NAME]"
+
+    def record(self, s, on_today, actor):
+        review_decision.issue_amended_plan(s, get_case(s, self.reference), self.on, actor,
+                                           next_setting=self.next_setting, today=on_today)
+        return []
+
+
+class PhaseTransferRecorded(ReviewEvent):
+    """A phase transfer the engine does not infer: infant to junior, middle school, a post-16 move at another
+    time (reg 18(1)-(2)); no run waits for it."""
+
+    kind: Literal[PhaseTransfer.OTHER, PhaseTransfer.POST16, PhaseTransfer.POST16_MOVE]
+    transfer_on: dt.date
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.PHASE_TRANSFER)
+    title: ClassVar[str] = "phase transfer recorded"
+    regulation: ClassVar[str] = "reg 18"
+    command: ClassVar[str] = "ehc review transfer {ref} --kind KIND --on DATE"
+
+    def record(self, s, on_today, actor):
+        review_cycle.record_transfer(s, get_case(s, self.reference), self.kind, self.transfer_on, actor, on=on_today)
+        return []
+
+
+WAITS = (ScheduleReviewMeeting, ReviewMeetingHeld, ReviewDecisionMade, AmendedPlanIssued)  # in order: what a
+# cycle's run suspends for
 
 
 def artifact_key(reference: str) -> str:
@@ -25,111 +209,92 @@ def artifact_key(reference: str) -> str:
     return f"review-{reference.lower()}"
 
 
-@task(task_run_name="open reviews falling due")
+def review_open(reference: str, cycle: int) -> bool:
+    """Whether the cycle is still open (read by the flow itself: a read changes nothing)."""
+    with session() as s:
+        return get_review(s, get_case(s, reference), cycle).status == ReviewStatus.OPEN
+
+
+def start_review(reference: str, cycle: int) -> FlowRun:
+    """Start the cycle's one `annual-review` run (a second start returns the first) and tie the cycle to it."""
+    run = start(reference, ANNUAL_REVIEW, name=f"{reference} review {cycle}", stage=Stage.REVIEW, cycle=cycle)
+    with session() as s:
+        review = get_review(s, get_case(s, reference), cycle)
+        review.flow_run_id = str(run.id)
+        s.add(review)
+    return run
+
+
+def catch_up_case(reference: str) -> bool:
+    """Resume the case's review run if it is suspended on an act the store no longer waits on."""
+    run = case_run(reference, ANNUAL_REVIEW)
+    return run is not None and run.state.is_paused() and catch_up(run, WAITS)
+
+
+@task(task_run_name="open reviews falling due", cache_policy=NO_CACHE)
 def open_due_reviews() -> list[tuple[str, int]]:
     """Open every plan's next review a term ahead of the term its meeting falls due in."""
     on, actor = today(), settings().actor
     opened = []
     with session() as s:
-        for case, planned in reviews.pending_cycles(s, on):
-            if reviews.falls_due(planned, on):
-                review = reviews.open_review(s, case, on, actor)
+        for case, planned in review_cycle.pending_cycles(s, on):
+            if review_cycle.falls_due(planned, on):
+                review = review_cycle.open_review(s, case, on, actor)
                 opened.append((case.reference, review.cycle))
     return opened
 
 
-@task(task_run_name="find reviews that changed")
-def reviews_to_run() -> list[tuple[str, int]]:
-    """(reference, cycle) of the reviews whose store changed since their run last looked, or with no run."""
+@task(task_run_name="start the runs of open reviews", cache_policy=NO_CACHE)
+def start_review_runs() -> list[tuple[str, int]]:
+    """Start a run for each open review that has none (opened by the scheduler, or with `--no-run`)."""
     with session() as s:
-        return [(case.reference, review.cycle) for case, review in reviews.reviews_to_advance(s)]
+        waiting = [(c.reference, r.cycle) for c, r in open_reviews(s) if r.flow_run_id is None]
+    for reference, cycle in waiting:
+        start_review(reference, cycle)
+    return waiting
 
 
-@task(task_run_name="{reference}: record the review run")
-def note_run(reference: str, cycle: int) -> int:
-    """Tie the cycle to this run; returns the review's version as this run reads it."""
-    with session() as s:
-        review = reviews.get_review(s, casework.get_case(s, reference), cycle)
-        review.flow_run_id = str(runtime.flow_run.id)
-        s.add(review)
-        return review.version
+@task(task_run_name="catch up review runs", cache_policy=NO_CACHE)
+def catch_up_review_runs() -> int:
+    """Resume each suspended review run whose store has moved past the act it waits for."""
+    suspended: list[FlowRun] = []
+    with get_client(sync_client=True) as client:
+        while batch := client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[ANNUAL_REVIEW])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.PAUSED]))),
+                limit=PAGE, offset=len(suspended)):
+            suspended += batch
+    return sum(_caught_up(run) for run in suspended)
 
 
-@task(task_run_name="{reference}: seek preparation-for-adulthood advice")
-def request_review_advice(reference: str, cycle: int) -> int:
-    """From Year 9, ask the services the case flags for advice before the meeting (reg 21(6))."""
-    sent = 0
-    with session() as s:
-        case = casework.get_case(s, reference)
-        for step in casework.open_steps(s, case):
-            if not step.key.startswith(f"review:{cycle}:advice:"):
-                continue
-            contact = contact_for(s, step.role)
-            enqueue(s, idempotency_key=f"advice_request:step:{step.id}", kind="review_advice_request",
-                    recipient_role=step.role, recipient_email=contact.email, on=today(), case=case, step=step,
-                    context={"council": settings().council_name, "source_label": ADVICE_LABELS[step.source],
-                             "due": step.due_on.isoformat(), "meeting": step.started_on.isoformat(),
-                             "action": "advice for an annual review"})
-            sent += 1
-    return sent
+def _caught_up(run: FlowRun) -> bool:
+    try:
+        return catch_up(run, WAITS)
+    except InputError as exc:  # a run of a case this store does not hold (another store's, or a test's)
+        get_run_logger().warning("%s passed over: %s", run.name, exc)
+        return False
 
 
-@task(task_run_name="{reference}: notify the review decision")
-def notify_decision(reference: str, cycle: int) -> bool:
-    """Tell the family the council's decision to maintain or amend (reg 20(10)), with what follows from it; a
-    decision to cease has its own notice (`tasks.transfer.notify_cease`)."""
-    with session() as s:
-        case = casework.get_case(s, reference)
-        review = reviews.get_review(s, case, cycle)
-        if review.decision not in ("maintain", "amend"):
-            return False
-        next_annual = casework.find_step(s, case, f"review.annual:{cycle + 1}")
-        context = {
-            "council": settings().council_name, "decision": review.decision, "cycle": cycle,
-            "action": f"annual review decision: {review.decision}", "decided_on": review.decided_on.isoformat(),
-            "representations_close": _iso(review.representations_close_on),
-            "amended_final_due": _iso(review.amended_final_due_on),
-            "next_review_due": _iso(next_annual.due_on if next_annual else None),
-        }
-        enqueue(s, idempotency_key=f"notice:review_decision.{cycle}:case:{case.id}", kind="review_decision",
-                recipient_role="family", recipient_email=family_email(s, case), on=review.decided_on,
-                context=context, case=case)
-    return True
-
-
-def _iso(d: dt.date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-@task(task_run_name="send each SENCO the reviews due this term")
+@task(task_run_name="send each SENCO the reviews due this term", cache_policy=NO_CACHE)
 def send_term_lists() -> int:
-    """Once a term: each setting's SENCO gets the references and dates of the reviews due in the term.
-    The key names the term and the setting, so a daily run sends each list once."""
-    on = today()
-    label, first, last = reviews.term_of(on)
-    sent = 0
+    """Once a term: each setting's SENCO gets the references and dates of the reviews due in the term (a
+    daily run writes each list once). Returns the number of lists due this term."""
     with session() as s:
-        for setting, items in reviews.reviews_due_in_term(s, on).items():
-            senco = contact_for(s, "senco", setting)
-            rows = [{"reference": c.reference, "cycle": r.cycle, "meeting_by": r.meeting_by_on.isoformat(),
-                     "annual_due": r.annual_due_on.isoformat(), "pfa": r.pfa_required,
-                     "phase_transfer": r.phase_transfer or ""} for c, r in items]
-            enqueue(s, idempotency_key=f"review_list:{label}:{setting or 'no setting'}", kind="review_list",
-                    recipient_role="senco", recipient_email=senco.email, on=on,
-                    context={"council": settings().council_name, "term": label, "setting": setting,
-                             "first": first.isoformat(), "last": last.isoformat(), "rows": rows,
-                             "action": f"annual reviews due {label}"})
-            sent += 1
-    return sent
+        notices = term_lists(s, today())
+        compose.write(s, notices)
+    return len(notices)
 
 
-@task(task_run_name="{reference}: show review {cycle}")
+@task(task_run_name="{reference}: show review {cycle}", cache_policy=NO_CACHE)
 def show_review(reference: str, cycle: int) -> dict:
-    """A markdown artifact keyed per plan: reference, stage and due dates only, never personal data."""
+    """A markdown artifact keyed per plan: reference, stage and due dates only, never personal data. Returns
+    the review's status and stage, and the case's stage."""
     with session() as s:
-        case = casework.get_case(s, reference)
-        review = reviews.get_review(s, case, cycle)
-        info = reviews.card(case, review, reviews.cycle_steps(s, review))
+        case = get_case(s, reference)
+        review = get_review(s, case, cycle)
+        info = card(case, review, cycle_steps(s, review))
+        case_stage = case.stage
     dates = "\n".join(f"| {name.replace('_', ' ')} | {value} |" for name, value in info["dates"].items() if value)
     steps = "\n".join(f"| `{st['key']}` | {st['role']} | {st['due']} | {st['status']} | {st['completed_on'] or ''} |"
                       for st in info["steps"])
@@ -144,25 +309,21 @@ def show_review(reference: str, cycle: int) -> dict:
                  f"**Flags:** {flags}\n\n| date | |\n|---|---|\n{dates}\n\n"
                  f"| step | who | due | status | done |\n|---|---|---|---|---|\n{steps}\n",
     )
-    return {"status": info["status"], "stage": info["stage"],
-            "next": min(((st["due"], st["key"]) for st in info["steps"] if st["status"] == "open"), default=None)}
+    return {"status": info["status"], "stage": info["stage"], "case_stage": case_stage}
 
 
-@task(task_run_name="show open reviews")
+@task(task_run_name="show open reviews", cache_policy=NO_CACHE)
 def show_open_reviews() -> int:
     """One table of every open review: reference, cycle, stage, dates (the caseload at a glance)."""
     with session() as s:
         rows = [{"reference": c.reference, "cycle": r.cycle, "stage": r.stage,
                  "meeting_by": r.meeting_by_on.isoformat(), "meeting": _iso(r.meeting_on) or "",
                  "annual_due": r.annual_due_on.isoformat(), "transfer_due": _iso(r.transfer_due_on) or "",
-                 "pfa": r.pfa_required} for c, r in reviews.open_reviews(s)]
+                 "pfa": r.pfa_required} for c, r in open_reviews(s)]
     create_table_artifact(key="open-reviews", table=rows or [{"reference": "none"}],
                           description=f"Open reviews on {today()}")
     return len(rows)
 
 
-@task(task_run_name="{reference}: review {cycle} seen")
-def mark_seen(reference: str, cycle: int, version: int) -> None:
-    with session() as s:
-        reviews.mark_seen(s, reviews.get_review(s, casework.get_case(s, reference), cycle), version)
-
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None

@@ -1,61 +1,78 @@
-"""Tasks that end a plan's life with the council: the notices of ceasing a plan (reg 29-31, CFA s45) and of
-its transfer to another council (reg 15). Phase transfers (reg 18) run inside the review (`models.reviews`).
-
-Each notice has its own outbox key, so running a task again never sends it twice."""
+"""The acts that end a plan's life with the council, as typed events: the decision to cease a plan and its
+ceasing (reg 29-31, CFA s45), and its transfer to another council (reg 15). Each is recorded with its notices
+in one transaction (`tasks.waiting.record`); no run waits for them, but the case's review run, if any, ends
+with the case. Phase transfers (reg 18) are part of the review (`tasks.review`)."""
 
 from __future__ import annotations
 
-from prefect import task
+import datetime as dt
+from typing import ClassVar
 
-from models import casework
-from models.contacts import family_email
-from models.db import session
-from models.settings import settings
-from notifications.outbox import enqueue
-
-
-@task(task_run_name="{reference}: notices of ceasing the plan")
-def notify_cease(reference: str) -> list[str]:
-    """The decision to cease, with the mediation and appeal dates (reg 31(2), 33; HESC r20); then, once the
-    plan has ceased, the notice that it has."""
-    sent = []
-    with session() as s:
-        case = casework.get_case(s, reference)
-        step = casework.find_step(s, case, "plan.cease")
-        if step is None:
-            return sent
-        context = {"council": settings().council_name, "decided_on": step.started_on.isoformat(),
-                   "mediation_by": step.details["mediation_contact_by"], "appeal_by": step.due_on.isoformat(),
-                   "due": step.due_on.isoformat(), "action": "decision to cease the EHC plan"}
-        enqueue_family(s, case, "cease_decision", step.started_on, context)
-        sent.append("cease_decision")
-        if case.closed_reason == "plan ceased":
-            context = {"council": settings().council_name, "ceased_on": case.closed_on.isoformat(),
-                       "action": "EHC plan ceased"}
-            enqueue_family(s, case, "plan_ceased", case.closed_on, context)
-            sent.append("plan_ceased")
-    return sent
+from models import ceasing, transfer_out
+from models.casework import get_case
+from models.vocabulary import StepKey
+from tasks.review import ReviewEvent
 
 
-@task(task_run_name="{reference}: notices of the transfer to another council")
-def notify_transfer(reference: str) -> list[str]:
-    """Once the plan is sent (reg 15(2)): the new council gets it with its own limits (reg 15(4)-(5)), and
-    the family is told who is responsible from now on."""
-    with session() as s:
-        case = casework.get_case(s, reference)
-        step = casework.find_step(s, case, "transfer.send_plan")
-        if step is None or step.status != "done":
-            return []
-        context = {"council": settings().council_name, "to_council": step.details["to_council"],
-                   "transferred_on": step.completed_on.isoformat(), "notify_by": step.details["new_la_notify_by"],
-                   "review_by": step.details["new_la_review_by"], "action": "EHC plan transferred"}
-        enqueue(s, idempotency_key=f"notice:plan_transfer:case:{case.id}", kind="plan_transfer",
-                recipient_role="new_council", recipient_email=step.details["to_email"], on=step.completed_on,
-                context=context, case=case, step=step)
-        enqueue_family(s, case, "transfer_family", step.completed_on, context)
-    return ["plan_transfer", "transfer_family"]
+class CeaseDecided(ReviewEvent):
+    """The council's decision to cease the plan, notified to the family with the mediation and appeal dates
+    (reg 29-31, 33)."""
+
+    on: dt.date
+    reason: str
+    waits_on: ClassVar[str] = StepKey.PLAN_CEASE
+    title: ClassVar[str] = "decision to cease the plan"
+    regulation: ClassVar[str] = "reg 29-31"
+    command: ClassVar[str] = "ehc plan cease {ref} --on DATE --reason TEXT"
+
+    def record(self, s, on_today, actor):
+        return ceasing.begin_cease(s, get_case(s, self.reference), self.on, actor, reason=self.reason,
+                                   today=on_today)
 
 
-def enqueue_family(s, case, kind: str, on, context: dict) -> None:
-    enqueue(s, idempotency_key=f"notice:{kind}:case:{case.id}", kind=kind, recipient_role="family",
-            recipient_email=family_email(s, case), on=on, context=context, case=case)
+class PlanCeased(ReviewEvent):
+    """The plan ceases after the appeal window, or once an appeal has ended (CFA s45); the case closes."""
+
+    on: dt.date
+    appeal_concluded: bool = False
+    waits_on: ClassVar[str] = StepKey.PLAN_CEASE
+    title: ClassVar[str] = "plan ceased"
+    regulation: ClassVar[str] = "CFA 2014 s45"
+    command: ClassVar[str] = "ehc plan ceased {ref} --on DATE [--appeal-concluded]"
+
+    def record(self, s, on_today, actor):
+        return ceasing.cease_plan(s, get_case(s, self.reference), self.on, actor,
+                                  appeal_concluded=self.appeal_concluded, today=on_today)
+
+
+class TransferOutBegun(ReviewEvent):
+    """The family is moving to another council's area: the plan must be sent to it (reg 15(2))."""
+
+    aware_on: dt.date
+    move_on: dt.date
+    to_council: str
+    to_email: str
+    waits_on: ClassVar[str] = StepKey.TRANSFER_SEND_PLAN
+    title: ClassVar[str] = "transfer to another council"
+    regulation: ClassVar[str] = "reg 15(2)"
+    command: ClassVar[str] = ("ehc plan transfer-out {ref} --aware-on DATE --move-on DATE --to-council NAME "
+                              "--to-email ADDRESS")
+
+    def record(self, s, on_today, actor):
+        transfer_out.begin_transfer_out(s, get_case(s, self.reference), aware_on=self.aware_on,
+                                        move_on=self.move_on, to_council=self.to_council, to_email=self.to_email,
+                                        actor=actor, today=on_today)
+        return []
+
+
+class PlanTransferred(ReviewEvent):
+    """The plan was sent to the new council: it is theirs now, and the case closes (reg 15)."""
+
+    on: dt.date
+    waits_on: ClassVar[str] = StepKey.TRANSFER_SEND_PLAN
+    title: ClassVar[str] = "plan sent to the new council"
+    regulation: ClassVar[str] = "reg 15(2)"
+    command: ClassVar[str] = "ehc plan transferred {ref} --on DATE"
+
+    def record(self, s, on_today, actor):
+        return transfer_out.plan_transferred(s, get_case(s, self.reference), self.on, actor, today=on_today)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import ClassVar
 from uuid import UUID
 
@@ -29,9 +29,12 @@ from prefect.input import RunInput
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Scheduled
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from models import waiting as store
 from models.casework import get_case
+from models.contacts import staff_member
 from models.db import session
 from models.errors import InputError
 from models.notice import Notice
@@ -58,7 +61,9 @@ class CaseEvent(RunInput):
     condition a run waiting for this act is suspended on (a step key; `advice` for every advice step;
     `{cycle}` stands for the case's current review cycle); `flow` the flow whose run waits for it."""
 
-    reference: str
+    reference: SkipJsonSchema[str] = ""  # the case the run is for: not on the form, so it cannot be changed there
+    recorded_by: str | None = Field(None, description="Who is recording this: your name or email as the council's "
+                                                       "directory has it (the audit keeps it)")
     flow: ClassVar[str] = NEEDS_ASSESSMENT
     waits_on: ClassVar[str]
     title: ClassVar[str]
@@ -140,13 +145,16 @@ def record(event: CaseEvent, actor: str) -> list[Notice]:
 
 @task(name="record event", task_run_name="{reference} record {given.__class__.__name__}", cache_policy=ONCE_PER_RUN)
 def record_event(reference: str, given: CaseEvent) -> bool:
-    """Record an answer given on the Prefect form. A bad answer is audited as rejected (so the form is asked
-    again) and never half-written."""
+    """Record an answer given on the Prefect form, in the name of who gave it (checked against the council's
+    directory). A bad answer is audited as rejected (so the form is asked again) and never half-written."""
+    given.reference = given.reference or reference
     if given.reference != reference:
         error = InputError("reference", f"the form is for {reference}")
     else:
         try:
-            record(given, UI_ACTOR)
+            with session() as s:
+                actor = staff_member(s, given.recorded_by)
+            record(given, f"{actor} (Prefect form)")
             return True
         except InputError as exc:
             error = exc
@@ -172,10 +180,12 @@ def case_run(reference: str, flow: str = NEEDS_ASSESSMENT) -> FlowRun | None:
 def start(reference: str, flow: str = NEEDS_ASSESSMENT, name: str | None = None, stage: str = "request",
           **parameters) -> FlowRun:
     """Start a run of the deployment `flow/flow` for the case, once: its idempotency key (flow and run name)
-    makes a second start return the first run."""
+    makes a second start return the first run. Never a subflow of the caller (a scheduler's run): a subflow
+    cannot suspend."""
     name = name or reference
     return run_deployment(f"{flow}/{flow}", parameters={"reference": reference, **parameters}, flow_run_name=name,
-                          timeout=0, tags=[f"case:{reference}", f"stage:{stage}"], idempotency_key=f"{flow}:{name}")
+                          timeout=0, tags=[f"case:{reference}", f"stage:{stage}"], idempotency_key=f"{flow}:{name}",
+                          as_subflow=False)
 
 
 def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> FlowRun:
@@ -239,7 +249,18 @@ def reschedule(run: FlowRun, why: str, forget_pauses: bool = False) -> None:
         client.set_flow_run_state(run.id, Scheduled(name="Reconciled", message=why), force=True)
 
 
-def reconcile_run(reference: str, forms: Mapping[str, type[CaseEvent]], flow: str = NEEDS_ASSESSMENT,
+def catch_up(run: FlowRun, forms: Iterable[type[CaseEvent]]) -> bool:
+    """Run a suspended run again, without an answer, when the store no longer waits on the act it is suspended
+    on (recorded with Prefect unreachable or with `--no-run`, or the case closed): it reads the store again and
+    finds nothing to record. Returns whether it was run again."""
+    form = {f.slug(): f for f in forms}.get(paused_on(run) or "")
+    if form is not None and still_waiting(run.parameters["reference"], form):
+        return False
+    reschedule(run, "the store has moved past what the run waits on")
+    return True
+
+
+def reconcile_run(reference: str, forms: Iterable[type[CaseEvent]], flow: str = NEEDS_ASSESSMENT,
                   name: str | None = None, stage: str = "request", **parameters) -> str:
     """Bring the case's run of `flow` in line with the store, which expects one: start it if it is missing, run
     it again if it is suspended on an act the store no longer waits on (recorded while Prefect was away), has
@@ -251,11 +272,7 @@ def reconcile_run(reference: str, forms: Mapping[str, type[CaseEvent]], flow: st
         return "started"
     state = run.state
     if state.is_paused():
-        form = forms.get(paused_on(run))
-        if form is not None and still_waiting(reference, form):
-            return "waiting"
-        reschedule(run, "the store has moved past what the run waits on")
-        return "resumed"
+        return "resumed" if catch_up(run, forms) else "waiting"
     if state.is_crashed() or state.is_failed() or state.is_completed():
         reschedule(run, f"the run was {state.name}; the store still expects it", forget_pauses=not state.is_completed())
         return "retried"

@@ -8,17 +8,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from models.notices import OutboxMessage
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from models import casework, reviews
+from models import casework, ceasing, review_cycle, review_decision
 from models.db import session
 from models.errors import InputError
-from tasks.review import notify_decision
-from tasks.transfer import notify_cease, notify_transfer
-from tests.test_review_cycles import act
+from models.outbox import OutboxMessage
+from models.review import get_review
+from notifications import compose
+from tests.test_review_cycles import act, clock  # noqa: F401 (the module's clock)
 from tests.test_review_cycles import plan_in_force as _plan
 
 D = dt.date.fromisoformat
@@ -34,6 +34,14 @@ def messages() -> list[tuple[str, str, dt.date]]:
         return [(m.kind, m.recipient_role, m.on) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
 
 
+def written(reference: str, fn, *args, **kwargs) -> list:
+    """Do the act and write the notices it returns, in one transaction, as `tasks.waiting.record` does."""
+    with session() as s:
+        notices = fn(s, casework.get_case(s, reference), *args, **kwargs)
+        compose.write(s, notices)
+    return notices
+
+
 def ehc(monkeypatch, today: str, *args: str):
     monkeypatch.setenv("EHC_TODAY", today)
     return CliRunner().invoke(app, list(args))
@@ -41,9 +49,9 @@ def ehc(monkeypatch, today: str, *args: str):
 
 def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(store_url):
     ref = plan_in_force("2024-01-10")
-    act(ref, reviews.open_review, D("2024-09-02"), "test")
-    act(ref, reviews.record_meeting, D("2024-11-01"), "test")
-    act(ref, reviews.decide, "cease", D("2024-11-20"), "test")
+    act(ref, review_cycle.open_review, D("2024-09-02"), "test")
+    act(ref, review_cycle.record_meeting, D("2024-11-01"), "test")
+    decided = written(ref, review_decision.cease, D("2024-11-20"), "test")
     with session() as s:
         case = casework.get_case(s, ref)
         cease = casework.find_step(s, case, "plan.cease")
@@ -51,9 +59,8 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
         assert cease.due_on == D("2025-01-20")  # appeal: 2 months from 20 Nov 2024, a Monday, no roll-forward
         assert cease.details["mediation_contact_by"] == "2025-01-20"  # reg 33: 2 months
         assert casework.find_step(s, case, "review.annual:2") is None
-        assert reviews.get_review(s, case, 1).status == "complete"
-    assert notify_decision.fn(ref, 1) is False  # the ceasing notice is the decision's notice
-    notify_cease.fn(ref)
+        assert get_review(s, case, 1).status == "complete"
+    assert [n.kind for n in decided] == ["cease_decision"]  # the ceasing notice is the decision's notice
     with session() as s:
         notice = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "cease_decision")).one()
     assert "contact a mediation adviser by 2025-01-20" in notice.body_text
@@ -61,11 +68,11 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
     assert NAME not in notice.subject + notice.body_text + notice.body_html
 
     with pytest.raises(InputError) as early:
-        act(ref, reviews.cease_plan, D("2025-01-20"), "test")
+        act(ref, ceasing.cease_plan, D("2025-01-20"), "test")
     assert early.value.field == "--on" and "2025-01-20" in early.value.rule
-    act(ref, reviews.cease_plan, D("2025-01-21"), "test")
-    notify_cease.fn(ref)
-    notify_cease.fn(ref)  # again: nothing twice
+    ceased = written(ref, ceasing.cease_plan, D("2025-01-21"), "test")
+    with session() as s:
+        assert compose.write(s, [*decided, *ceased]) == []  # again: nothing twice
     assert messages() == [("cease_decision", "family", D("2024-11-20")), ("plan_ceased", "family", D("2025-01-21"))]
     with session() as s:
         case = casework.get_case(s, ref)
@@ -104,11 +111,11 @@ def test_transfer_to_another_council_closes_the_case_with_the_new_councils_dates
     # new council: tell the family within 6 weeks (1 Jul); review by the later of 12 months from the plan
     # (11 Sep 2025) and 3 months from the transfer (19 Aug 2025)
     assert sent.exit_code == 0 and "notifies by 2025-07-01 and reviews by 2025-09-11" in sent.output
-    assert notify_transfer.fn(ref) == ["plan_transfer", "transfer_family"]
-    notify_transfer.fn(ref)
     with session() as s:
         case = casework.get_case(s, ref)
-        assert (case.status, case.closed_reason) == ("closed", "transferred to Northshire County Council")
+        assert (case.status, case.closed_reason) == ("closed", "transferred")
+        step = casework.find_step(s, case, "transfer.send_plan")
+        assert step.details["to_council"] == "Northshire County Council"
         sent_out = list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
     assert [(m.kind, m.recipient_email) for m in sent_out][0] == ("plan_transfer", "send@northshire.example.org")
     assert [m.kind for m in sent_out] == ["plan_transfer", "transfer_family"]
@@ -132,26 +139,29 @@ def test_bad_review_input_is_refused_with_the_field(store_url, monkeypatch):
     future = ehc(monkeypatch, "2024-10-02", "review", "report", ref, "--on", "2024-10-03", "--no-run")
     assert future.exit_code == 2 and future.output.startswith("error: --on:")
     with session() as s:
-        review = reviews.get_review(s, casework.get_case(s, ref))
+        review = get_review(s, casework.get_case(s, ref))
         assert review.decision is None and review.report_on is None
 
 
-def test_a_transfer_during_a_review_closes_its_run(store_url, prefect_server, monkeypatch):
-    from prefect.client.orchestration import get_client
-
+def test_a_transfer_during_a_review_ends_its_run(store_url, prefect_server, monkeypatch):
+    from deployments.needs_assessment import serving
+    from flows.annual_review import annual_review
     from flows.review_scheduler import review_scheduler
+    from tasks.waiting import settle
+    from tests.test_review_flow import renumbered
 
-    ref = plan_in_force("2024-01-10")
-    assert ehc(monkeypatch, "2024-09-02", "review", "open", ref).exit_code == 0
-    with session() as s:
-        run_id = reviews.get_review(s, casework.get_case(s, ref)).flow_run_id
-    assert ehc(monkeypatch, "2024-09-20", "plan", "transfer-out", ref, "--aware-on", "2024-09-20", "--move-on",
-               "2024-10-01", "--to-council", "Northshire County Council", "--to-email",
-               "send@northshire.example.org").exit_code == 0
-    sent = ehc(monkeypatch, "2024-10-01", "plan", "transferred", ref, "--on", "2024-10-01")
-    assert sent.exit_code == 0, sent.output
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(run_id).state
+    ref = renumbered(plan_in_force("2024-01-10"))  # the run's name is made of it: unique in the test session
+    with serving(alongside=(annual_review,)):
+        assert ehc(monkeypatch, "2024-09-02", "review", "open", ref).exit_code == 0
+        with session() as s:
+            run_id = get_review(s, casework.get_case(s, ref)).flow_run_id
+        suspended = settle(run_id)  # for the meeting date
+        assert ehc(monkeypatch, "2024-09-20", "plan", "transfer-out", ref, "--aware-on", "2024-09-20", "--move-on",
+                   "2024-10-01", "--to-council", "Northshire County Council", "--to-email",
+                   "send@northshire.example.org").exit_code == 0
+        sent = ehc(monkeypatch, "2024-10-01", "plan", "transferred", ref, "--on", "2024-10-01")
+        assert sent.exit_code == 0 and f"{ref}: review run resumed" in sent.output, sent.output
+        state = settle(run_id, after=suspended.state.id).state
     assert state.is_completed() and state.message == "review 1: closed"
     assert [kind for kind, _, _ in messages()] == ["plan_transfer", "transfer_family"]
-    assert review_scheduler()["advanced"] == 0  # nothing left for the morning
+    assert review_scheduler()["caught_up"] == 0  # nothing left for the morning

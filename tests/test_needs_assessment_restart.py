@@ -18,6 +18,7 @@ from sqlmodel import select
 from deployments.needs_assessment import serving, settle_cases
 from deployments.server import prefect_server
 from models import casework, db
+from models.cases import Contact
 from models.outbox import OutboxMessage
 from tasks.waiting import case_run, settle, start
 from tests.test_needs_assessment_flow import D
@@ -55,6 +56,8 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monke
         ref = casework.open_case(s, child_name="Gwen Arkwright-Test", dob=D("2013-10-10"),
                                  requested_on=D("2025-11-03"), requester="parent", today=D("2025-12-08"),
                                  actor="test").reference
+        s.add(Contact(role="sen_caseworker", organisation="SEN team", name="Ada Caseworker",
+                      email="ada.caseworker@council.example.org"))  # the directory the form's answers are checked in
     with db.engine(store_url).begin() as conn:
         conn.execute(sa.text(CRASH))
     with prefect_server(server_database, tmp_path / "server.log"), serving():
@@ -62,10 +65,12 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monke
         settle_cases([ref])
         paused = case_run(ref).state
         # the Prefect form, first with a date before the request: audited as rejected, and the form asked again
-        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-10-01"})
+        resume_flow_run(run.id, run_input={"reference": ref, "assess": "yes", "on": "2025-10-01",
+                                                    "recorded_by": "Ada Caseworker"})
         asked_again = settle(run.id, after=paused.id).state
         assert asked_again.is_paused() and asked_again.state_details.pause_key == "decision-to-assess-1"
-        resume_flow_run(run.id, run_input={"reference": ref, "assess": True, "on": "2025-12-08"})
+        resume_flow_run(run.id, run_input={"reference": ref, "assess": "yes", "on": "2025-12-08",
+                                                    "recorded_by": "ada.caseworker@council.example.org"})
         crashed = settle(run.id, after=asked_again.id)
     assert crashed.state.is_failed()
     assert advice_requests(ref) == []  # the act and its requests are one transaction: none went out
@@ -93,3 +98,6 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monke
     with db.session() as s:
         [rejected] = [e for e in casework.audit_log(s, casework.get_case(s, ref)) if e.action == "input rejected"]
     assert rejected.detail["field"] == "--on" and "before the request" in rejected.detail["rule"]
+    with db.session() as s:
+        [decided] = [e for e in casework.audit_log(s, casework.get_case(s, ref)) if e.action == "assess.decision done"]
+    assert decided.actor == "Ada Caseworker (Prefect form)"  # who gave the answer, as the directory names them

@@ -1,4 +1,4 @@
-"""The deadline watch (issue 5's `run_watch`) on a review's steps over a simulated weekday calendar: the exact
+"""The deadline watch (`run_watch`) on a review's steps over a simulated weekday calendar: the exact
 messages of a review's life (kind, recipient role, day, step), asserted as in the watch's own tests. Review
 steps are ordinary steps: the setting is chased for invitations, advice and the report, the council for its
 decision and the annual limit, and slips escalate to the SEN team manager."""
@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.notices import Escalation, OutboxMessage
 from sqlmodel import select
 
-from models import casework, reviews
+from models import casework, review_cycle, review_decision
 from models.cases import Contact
 from models.db import session
+from models.escalation import Escalation
+from models.outbox import OutboxMessage
 from tasks.watch import run_watch
-from tests.test_review_cycles import act, plan_in_force
+from tests.test_review_cycles import act, clock, plan_in_force  # noqa: F401 (the module's clock)
 from tests.test_watch import messages, weekdays
 
 D = dt.date.fromisoformat
@@ -23,14 +24,15 @@ D = dt.date.fromisoformat
 def test_the_messages_of_a_reviews_life(store_url):
     ref = plan_in_force("2016-02-01", "2024-09-16")  # period ends 15 Sep 2025; meeting by 18 Aug 2025
     events = {
-        D("2025-01-02"): lambda: act(ref, reviews.open_review, D("2025-01-02"), "scheduler"),
-        D("2025-06-02"): lambda: act(ref, reviews.schedule_meeting, D("2025-07-07"), "caseworker",
+        D("2025-01-02"): lambda: act(ref, review_cycle.open_review, D("2025-01-02"), "scheduler"),
+        D("2025-06-02"): lambda: act(ref, review_cycle.schedule_meeting, D("2025-07-07"), "caseworker",
                                      on=D("2025-06-02")),
-        D("2025-06-20"): lambda: act(ref, reviews.record_pre_meeting, "invitations", D("2025-06-20"), "senco"),
-        D("2025-06-27"): lambda: act(ref, reviews.record_pre_meeting, "advice_circulated", D("2025-06-27"), "senco"),
-        D("2025-07-07"): lambda: act(ref, reviews.record_meeting, D("2025-07-07"), "senco"),
-        D("2025-07-18"): lambda: act(ref, reviews.record_report, D("2025-07-18"), "senco"),
-        D("2025-08-05"): lambda: act(ref, reviews.decide, "maintain", D("2025-08-05"), "caseworker"),
+        D("2025-06-20"): lambda: act(ref, review_cycle.record_pre_meeting, "invitations", D("2025-06-20"), "senco"),
+        D("2025-06-27"): lambda: act(ref, review_cycle.record_pre_meeting, "advice_circulated", D("2025-06-27"),
+                                     "senco"),
+        D("2025-07-07"): lambda: act(ref, review_cycle.record_meeting, D("2025-07-07"), "senco"),
+        D("2025-07-18"): lambda: act(ref, review_cycle.record_report, D("2025-07-18"), "senco"),
+        D("2025-08-05"): lambda: act(ref, review_decision.maintain, D("2025-08-05"), "caseworker"),
     }
     for day in weekdays(D("2025-01-02"), D("2025-09-30")):
         run_watch(day)  # 07:00; the day's work happens after it
@@ -73,15 +75,15 @@ def test_a_phase_transfer_is_chased_and_escalated_as_15_february_nears(store_url
     naming the secondary school slips past both its own 8 weeks and 14 February."""
     ref = plan_in_force("2014-01-15", "2024-03-10")
     events = {
-        D("2024-09-02"): lambda: act(ref, reviews.open_review, D("2024-09-02"), "scheduler"),
-        D("2024-10-01"): lambda: act(ref, reviews.schedule_meeting, D("2024-11-15"), "caseworker",
+        D("2024-09-02"): lambda: act(ref, review_cycle.open_review, D("2024-09-02"), "scheduler"),
+        D("2024-10-01"): lambda: act(ref, review_cycle.schedule_meeting, D("2024-11-15"), "caseworker",
                                      on=D("2024-10-01")),
-        D("2024-10-25"): lambda: [act(ref, reviews.record_pre_meeting, what, D("2024-10-25"), "senco")
+        D("2024-10-25"): lambda: [act(ref, review_cycle.record_pre_meeting, what, D("2024-10-25"), "senco")
                                   for what in ("invitations", "advice_circulated")],
-        D("2024-11-15"): lambda: act(ref, reviews.record_meeting, D("2024-11-15"), "senco"),
-        D("2024-11-29"): lambda: act(ref, reviews.record_report, D("2024-11-29"), "senco"),
-        D("2024-12-10"): lambda: act(ref, reviews.decide, "amend", D("2024-12-10"), "caseworker"),
-        D("2025-02-17"): lambda: act(ref, reviews.issue_amended_plan, D("2025-02-17"), "caseworker",
+        D("2024-11-15"): lambda: act(ref, review_cycle.record_meeting, D("2024-11-15"), "senco"),
+        D("2024-11-29"): lambda: act(ref, review_cycle.record_report, D("2024-11-29"), "senco"),
+        D("2024-12-10"): lambda: act(ref, review_decision.amend, D("2024-12-10"), "caseworker"),
+        D("2025-02-17"): lambda: act(ref, review_decision.issue_amended_plan, D("2025-02-17"), "caseworker",
                                      next_setting="Hill High School"),
     }
     for day in weekdays(D("2024-09-02"), D("2025-03-07")):
@@ -120,8 +122,8 @@ def test_a_settings_steps_are_chased_at_that_settings_own_senco(store_url):
     ref = plan_in_force("2016-02-01", "2024-09-16", setting="Oak Primary")
     with session() as s:
         s.add(Contact(role="senco", organisation="Oak Primary", email="senco@oak-primary.example.org"))
-    act(ref, reviews.open_review, D("2025-01-02"), "scheduler")
-    act(ref, reviews.schedule_meeting, D("2025-07-07"), "caseworker", on=D("2025-06-02"))
+    act(ref, review_cycle.open_review, D("2025-01-02"), "scheduler")
+    act(ref, review_cycle.schedule_meeting, D("2025-07-07"), "caseworker", on=D("2025-06-02"))
     run_watch(D("2025-06-13"))  # 10 days before invitations and advice are due
     with session() as s:
         sent = [(m.recipient_role, m.recipient_email) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))]
