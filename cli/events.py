@@ -4,11 +4,11 @@ is down loses nothing: the run reads the store when it next runs. The groups are
 
 from __future__ import annotations
 
-import httpx
 import typer
-from prefect.exceptions import ObjectNotFound, PrefectException
+from prefect.exceptions import ObjectNotFound
 
-from cli.common import date_arg, err_console, input_errors
+from cli.common import date_arg, input_errors
+from cli.runs import UNREACHABLE, reach
 from models import casework, statutory
 from models.db import session
 from models.errors import InputError
@@ -46,18 +46,9 @@ def record(event: waiting.CaseEvent, what: str) -> None:
 
 
 def wake(event: waiting.CaseEvent) -> str:
-    """Wake the case's run after an act is recorded. Without a Prefect API, or with one that does not answer, the
-    act stands (the store is the truth) and a warning says so: the next watch brings the run in line."""
-    if not waiting.api_configured():
-        err_console.print(f"warning: the Prefect run of {event.reference} was not woken: PREFECT_API_URL is not "
-                          "set; the next watch brings it in line", markup=False, highlight=False)
-        return "not woken"
-    try:
-        return waiting.wake(event)
-    except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
-        err_console.print(f"warning: the Prefect run of {event.reference} was not resumed ({type(exc).__name__}); "
-                          "it reads the store when it next runs", markup=False, highlight=False)
-        return "not reached"
+    """Wake the case's run after an act is recorded (`cli.runs.reach`: the act stands whatever Prefect says)."""
+    woken = reach(event.reference, lambda: waiting.wake(event), "the next watch brings it in line")
+    return "not woken" if woken is None else woken
 
 
 @input_errors
@@ -78,7 +69,7 @@ def start_run(reference: str = REF) -> None:
         run = waiting.start(reference)
     except ObjectNotFound:
         raise InputError("PREFECT_API_URL", f"has no needs-assessment deployment; {SERVED}") from None
-    except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
+    except UNREACHABLE as exc:
         raise InputError("PREFECT_API_URL", f"does not answer ({type(exc).__name__}); {SERVED}") from None
     typer.echo(f"{reference}: flow run {run.id}")
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import typer
-from prefect.exceptions import PrefectException
 from sqlmodel import Session
 
-from cli.common import date_arg, err_console, input_errors, print_json
+from cli.common import date_arg, input_errors, print_json
+from cli.runs import reach
 from models import review_cycle
 from models.casework import find_step, get_case
 from models.db import session
@@ -44,7 +43,6 @@ app = typer.Typer(help="Annual reviews of EHC plans (CFA s44; reg 18, 20-22).", 
 REF = typer.Argument(..., metavar="REF")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD")
 NO_RUN = typer.Option(False, "--no-run", help="only record it; the daily review scheduler catches the run up")
-UNREACHABLE = (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException)
 
 
 def _one_of(value: str, allowed, field_name: str) -> str:
@@ -54,22 +52,19 @@ def _one_of(value: str, allowed, field_name: str) -> str:
     return value
 
 
-def _warn(reference: str, exc: Exception) -> None:
-    err_console.print(f"warning: the Prefect run of {reference} was not reached ({type(exc).__name__}); the "
-                      "review scheduler catches it up", markup=False, highlight=False)
+CATCH_UP = "the review scheduler catches it up"
 
 
 def _wake(event: ReviewEvent) -> None:
     """Resume the review run if it waits for this act, or if the store has moved past what it waits for (the
     case closed); prints how the run took it."""
-    try:
+    def woken() -> str:
         outcome = wake(event)
-        if outcome == "suspended" and catch_up_case(event.reference):
-            outcome = "resumed"
-    except UNREACHABLE as exc:
-        _warn(event.reference, exc)
-        return
-    typer.echo(f"{event.reference}: review run {outcome}")
+        return "resumed" if outcome == "suspended" and catch_up_case(event.reference) else outcome
+
+    outcome = reach(event.reference, woken, CATCH_UP)
+    if outcome is not None:
+        typer.echo(f"{event.reference}: review run {outcome}")
 
 
 def _act(event: ReviewEvent, no_run: bool, said: Callable[[Session], str]) -> None:
@@ -96,10 +91,7 @@ def open_(reference: str = REF, setting: str = typer.Option(None, "--setting", h
                f"period ends {review.annual_due_on}")
     if no_run:
         return
-    try:
-        start_review(reference, review.cycle)
-    except UNREACHABLE as exc:
-        _warn(reference, exc)
+    reach(reference, lambda: start_review(reference, review.cycle), CATCH_UP)
 
 
 @app.command("schedule")
