@@ -7,7 +7,15 @@ from rich.table import Table
 
 from cli.common import console, date_arg, input_errors, print_json
 from models import statutory
-from models.errors import InputError
+from models.errors import InputError, shown
+
+
+def _counted(field_name: str, count):
+    """A limit counted from a start so late that it would fall after 31 December 9999 is a bad start date."""
+    try:
+        return count()
+    except OverflowError:
+        raise InputError(field_name, "too late to count from: the limit would fall after 9999-12-31") from None
 
 
 @input_errors
@@ -24,13 +32,13 @@ def deadline(
     start_on = date_arg(start, "--start")
     exceptions = [statutory.parse_exception(e) for e in exception]
     facts = dict(statutory.parse_fact(f) for f in fact)
-    result = statutory.deadline(rule_id, start_on, exceptions, facts, rule_set)
+    result = _counted("--start", lambda: statutory.deadline(rule_id, start_on, exceptions, facts, rule_set))
     known = {*rule.facts, *rule.optional_facts, *(["head_advice_requested"] if statutory.CLOSURE in rule.exceptions
                                                    else [])}
     unknown = sorted(facts.keys() - known)  # a misspelt fact would otherwise be ignored and give a wrong date
     if unknown:
         accepted = ", ".join(sorted(known)) or "none"
-        raise InputError("--fact", f"{rule_id} takes no fact {unknown[0]!r} (it takes: {accepted})")
+        raise InputError("--fact", f"{rule_id} takes no fact {shown(unknown[0])} (it takes: {accepted})")
     for warning in result.warnings:  # on stderr, so the --json object stays exactly as documented
         typer.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -51,7 +59,8 @@ def timeline(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print every limit of the needs-assessment pathway that runs from the request date."""
-    result = statutory.timeline(date_arg(request_date, "--request-date"))
+    start_on = date_arg(request_date, "--request-date")
+    result = _counted("--request-date", lambda: statutory.timeline(start_on))
     if as_json:
         print_json({rid: d.as_json() for rid, d in result.items()})
         return

@@ -7,20 +7,40 @@ logs, email subjects, errors) identifies a case by its reference.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
+
+from models.vocabulary import CaseStatus
+
+CLOSED = CaseStatus.CLOSED
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def name_key(name: str) -> str:
+    """A name as a caseworker compares it: trimmed, runs of whitespace as one space, case and Unicode form
+    ignored (`"probe  Child"` is `"Probe Child"`)."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+
+
+def _name_key_default(context) -> str:
+    return name_key(context.get_current_parameters()["name"])
+
+
 class Child(SQLModel, table=True):
-    """The child or young person (0-25). The only table that holds their name and date of birth."""
+    """The child or young person (0-25). The only table that holds their name and date of birth.
+
+    One row per child: `(name_key, date_of_birth)` is unique, so two openings at once cannot make two."""
+
+    __table_args__ = (sa.UniqueConstraint("name_key", "date_of_birth", name="uq_child_name_key_dob"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str
+    name_key: str | None = Field(default=None, sa_column=Column(sa.String, nullable=False, default=_name_key_default))
     date_of_birth: dt.date
     year_group_offset: int = 0  # out-of-year-group placement (spec §4)
     family_email: str | None = None  # parent's or young person's address for notices
@@ -38,7 +58,13 @@ class Contact(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """One EHC case: from the request for assessment to the plan in force and its reviews."""
+    """One EHC case: from the request for assessment to the plan in force and its reviews. At most one case
+    of a child is not closed (a partial unique index, so it holds under concurrent openings)."""
+
+    __table_args__ = (
+        sa.Index("uq_case_open_child", "child_id", unique=True,
+                 sqlite_where=sa.text(f"status != '{CLOSED}'"), postgresql_where=sa.text(f"status != '{CLOSED}'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, index=True)  # EHC-YYYY-NNNNN

@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterable
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models import statutory
-from models.cases import AuditEvent, Case, Child, ClockException, Step
+from models.cases import AuditEvent, Case, Child, ClockException, Step, name_key
 from models.errors import InputError
 from models.escalation import resolve_step_escalations
 from models.review import Review
@@ -36,6 +37,8 @@ REQUESTERS = tuple(Requester)
 REFERENCE = re.compile(r"^EHC-\d{4}-\d{5}$")
 MAX_AGE = 25
 LA = Role.LA  # the council's own steps
+# the unique indexes on child and case, as PostgreSQL and SQLite name them when a race breaks one
+ONE_CHILD_ONE_CASE = ("uq_child_name_key_dob", "child.name_key", "uq_case_open_child", "case.child_id")
 
 
 def audit(
@@ -96,6 +99,21 @@ def _insert_case(s: Session, case: Case) -> Case:
     return case
 
 
+def _refuse_second_open_case(s: Session, child: Child) -> None:
+    open_ref = s.exec(select(Case.reference).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED)).first()
+    if open_ref:
+        raise InputError("--child-name", f"this child already has an open case ({open_ref})")
+
+
+def _known_child(s: Session, child_name: str, dob: dt.date) -> Child | None:
+    """The child of this name (as a caseworker compares names) and date of birth, if known; InputError if they
+    have an open case."""
+    child = s.exec(select(Child).where(Child.name_key == name_key(child_name), Child.date_of_birth == dob)).first()
+    if child is not None:
+        _refuse_second_open_case(s, child)
+    return child
+
+
 def open_case(
     s: Session,
     *,
@@ -124,26 +142,25 @@ def open_case(
         raise InputError("--requested-on", "must not be before the date of birth")
     if statutory.age_on(dob, requested_on) >= MAX_AGE:
         raise InputError("--dob", "the young person must be under 25 on the request date (CFA s83(2))")
-    child = s.exec(select(Child).where(Child.name == child_name.strip(), Child.date_of_birth == dob)).first()
-    if child is not None:
-        open_ref = s.exec(
-            select(Case.reference).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED)
-        ).first()
-        if open_ref:
-            raise InputError("--child-name", f"this child already has an open case ({open_ref})")
-    else:
-        child = Child(name=child_name.strip(), date_of_birth=dob)
-        s.add(child)
-        s.flush()
-    case = _insert_case(s, Case(
-        reference="",
-        child_id=child.id,
-        rule_set=statutory.RULE_SET,
-        requested_on=requested_on,
-        requester=requester,
-        flags=flags,
-        stage=Stage.REQUEST,
-    ))
+    child = _known_child(s, child_name, dob)
+    try:  # the unique indexes decide a race: a second opening at the same moment is refused, not a second case
+        if child is None:
+            child = Child(name=child_name.strip(), date_of_birth=dob)
+            s.add(child)
+            s.flush()
+        case = _insert_case(s, Case(
+            reference="",
+            child_id=child.id,
+            rule_set=statutory.RULE_SET,
+            requested_on=requested_on,
+            requester=requester,
+            flags=flags,
+            stage=Stage.REQUEST,
+        ))
+    except IntegrityError as exc:
+        if not any(name in str(exc.orig) for name in ONE_CHILD_ONE_CASE):
+            raise
+        raise InputError("--child-name", "this child already has an open case (opened at the same moment)") from None
     audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage=Stage.REQUEST,
           requester=requester)
     add_step(s, case, key=StepKey.ASSESS_DECISION, kind=StepKind.DECISION_TO_ASSESS, rule_id="assess.decision",

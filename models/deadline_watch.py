@@ -22,10 +22,11 @@ from sqlmodel import Session, col, func, select
 from models import statutory
 from models.cases import AuditEvent, Step
 from models.errors import InputError
-from models.escalation import Wanted, escalate_many, queue_for, queue_items
+from models.escalation import Escalation, Wanted, escalate_many, queue_for, queue_items
 from models.notice import Notice, NoticeKind, Recipient
+from models.outbox import OutboxMessage
 from models.settings import settings
-from models.vocabulary import Queue, Role, StepKind, StepStatus
+from models.vocabulary import OutboxStatus, Queue, Role, StepKind, StepStatus
 
 SWEPT = "deadline watch swept"
 WATCH_ACTOR = "deadline-watch"
@@ -214,3 +215,66 @@ def dco_digest(s: Session, on: dt.date) -> Notice | None:
     if not items:
         return None
     return Notice(NoticeKind.DCO_DIGEST, on, (Recipient(Role.DCO),), facts={"items": [i._asdict() for i in items]})
+
+
+# --- undoing a watch that ran for a wrong day ----------------------------------------------------
+
+
+WATCH_KINDS = (NoticeKind.REMINDER, NoticeKind.DUE_TODAY, NoticeKind.OVERDUE, NoticeKind.ESCALATION,
+               NoticeKind.DCO_DIGEST)
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.FAILED)
+UNDONE = "deadline watch undone"
+
+
+class Undone(NamedTuple):
+    sweeps: int
+    messages_removed: int
+    messages_already_sent: int
+    escalations_removed: int
+    escalations_lowered: int
+
+
+def _watch_messages(on: dt.date):
+    """The outbox rows a sweep for `on` wrote: its tiers, its escalation notices and its DCO digest, all dated
+    `on` (a still-overdue tier is written with the overdue wording). Messages an act wrote that day are of other
+    kinds."""
+    c = OutboxMessage.__table__.c
+    return sa.and_(c.on == on, c.kind.in_(WATCH_KINDS))
+
+
+def undo_sweep(s: Session, on: dt.date, today: dt.date, repeat_every: int, actor: str) -> Undone:
+    """Forget the deadline watch that ran for `on` (a mistyped `--as-of`), so the next real day's watch chases
+    again: its sweep record goes, with the messages it wrote that are not sent yet; the open escalations it
+    opened go, and those it raised (the DCO's carry no notice, so all of theirs) fall back to the tier of the
+    latest remaining sweep up to today. Messages
+    already sent stay (they cannot be recalled) and are counted. The undoing is itself audited."""
+    events = list(s.exec(select(AuditEvent).where(col(AuditEvent.case_id).is_(None), AuditEvent.action == SWEPT,
+                                                  AuditEvent.on == on)))
+    if not events:
+        raise InputError("--as-of", f"no deadline watch ran for {on.isoformat()}")
+    c = OutboxMessage.__table__.c
+    sent = s.connection().execute(sa.select(func.count()).where(_watch_messages(on), c.status.not_in(UNSENT))).one()[0]
+    raised = set(s.connection().execute(sa.select(c.step_id).where(_watch_messages(on),
+                                                                   c.kind == NoticeKind.ESCALATION)).scalars())
+    removed = s.connection().execute(sa.delete(OutboxMessage).where(_watch_messages(on), c.status.in_(UNSENT)))
+    opened = list(s.exec(select(Escalation).where(Escalation.opened_on == on, col(Escalation.resolved_at).is_(None))))
+    for item in opened:
+        s.delete(item)
+    for event in events:
+        s.delete(event)
+    s.flush()
+    kept = s.exec(select(func.max(AuditEvent.on)).where(col(AuditEvent.case_id).is_(None), AuditEvent.action == SWEPT,
+                                                        col(AuditEvent.on) <= today)).one()
+    lowered = 0
+    rows = s.exec(select(Escalation, Step.due_on).join(Step, Step.id == Escalation.step_id)
+                  .where(col(Escalation.resolved_at).is_(None),
+                         sa.or_(col(Escalation.step_id).in_(raised), Escalation.queue == Queue.DCO)))
+    for item, due_on in rows:
+        chase = statutory.chase_tier(due_on, kept, repeat_every=repeat_every) if kept else None
+        tier = max(chase.level, 1) if chase and chase.tier in OVERDUE_TIERS else 1
+        if item.tier > tier:
+            item.tier, lowered = tier, lowered + 1
+            s.add(item)
+    undone = Undone(len(events), removed.rowcount, sent, len(opened), lowered)
+    s.add(AuditEvent(case_id=None, actor=actor, action=UNDONE, on=on, detail=undone._asdict()))
+    return undone

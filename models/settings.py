@@ -3,14 +3,20 @@
 import datetime as dt
 import functools
 import os
+import re
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from models import statutory
+from models.errors import InputError
+
+PREFIX = "EHC_"
+EXAMPLES = {"reminder_days": '{"annual_review": [56, 28, 10]}'}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EHC_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True)
 
     database_url: str = "sqlite:///ehc.db"
     council_name: str = "Demo Borough Council"
@@ -34,7 +40,29 @@ def settings() -> Settings:
 
 @functools.lru_cache(maxsize=16)
 def _settings_for(_environment: tuple[tuple[str, str], ...]) -> Settings:
-    return Settings()
+    return read_settings()
+
+
+def _variable(field_name: str) -> str:
+    return f"{PREFIX}{field_name.upper()}"
+
+
+def read_settings() -> Settings:
+    """The settings, or InputError naming the `EHC_` variable that cannot be read (never its value, which may be
+    long or a secret), with the form it takes where that is not obvious."""
+    try:
+        return Settings()
+    except SettingsError as exc:  # not JSON where JSON is needed
+        named = re.search(r'field "(\w+)"', str(exc))
+        field_name = named.group(1) if named else "settings"
+        example = f", e.g. {EXAMPLES[field_name]}" if field_name in EXAMPLES else ""
+        raise InputError(_variable(field_name), f"cannot be read: it must be JSON{example}") from None
+    except ValidationError as exc:
+        error = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"][1:])
+        field_name = str(error["loc"][0]) if error["loc"] else "settings"
+        example = f" (e.g. {EXAMPLES[field_name]})" if field_name in EXAMPLES else ""
+        raise InputError(_variable(field_name), f"{where + ': ' if where else ''}{error['msg']}{example}") from None
 
 
 def today() -> dt.date:

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import pendulum
 from holidays.countries import UnitedKingdom  # imported with this module (~60 ms, every country), not mid-run
 
-from models.errors import InputError
+from models.errors import InputError, shown
 
 RULE_SETS = ("eng-2014.2", "eng-2014.3")  # oldest first
 RULE_SET = RULE_SETS[-1]  # what a new case runs under
@@ -398,8 +398,8 @@ def parse_date(value: str | dt.date, field_name: str) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        shown = "the date given" if field_name.lstrip("-") in PERSONAL_DATES else repr(value)
-        raise InputError(field_name, f"{shown} is not a real calendar date in the form YYYY-MM-DD") from None
+        echoed = "the date given" if field_name.lstrip("-") in PERSONAL_DATES else shown(value)
+        raise InputError(field_name, f"{echoed} is not a real calendar date in the form YYYY-MM-DD") from None
 
 
 def parse_exception(text: str) -> ClockException:
@@ -408,17 +408,17 @@ def parse_exception(text: str) -> ClockException:
     if len(parts) == 2 and parts[0] == MISSED_APPOINTMENT:
         parts.append(parts[1])
     if len(parts) != 3:
-        raise InputError("--exception", f"{text!r} must be KIND:FROM:TO")
+        raise InputError("--exception", f"{shown(text)} must be KIND:FROM:TO")
     kind, start, end = parts
     if kind not in EXCEPTION_KINDS:
-        raise InputError("--exception", f"unknown exception kind {kind!r} (one of {', '.join(EXCEPTION_KINDS)})")
+        raise InputError("--exception", f"unknown exception kind {shown(kind)} (one of {', '.join(EXCEPTION_KINDS)})")
     return ClockException(kind, parse_date(start, "--exception FROM"), parse_date(end, "--exception TO"))
 
 
 def parse_fact(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name or not value:
-        raise InputError("--fact", f"{text!r} must be NAME=VALUE")
+        raise InputError("--fact", f"{shown(text)} must be NAME=VALUE")
     return name, value
 
 
@@ -426,9 +426,9 @@ def rule(rule_id: str, rule_set: str = RULE_SET) -> Rule:
     """The limit `rule_id` as a case under `rule_set` gets it: that set's, or the first later set's that
     defines it (module docstring)."""
     if rule_set not in RULE_SETS:
-        raise InputError("--rule-set", f"unknown rule set {rule_set!r} (known: {', '.join(RULE_SETS)})")
+        raise InputError("--rule-set", f"unknown rule set {shown(rule_set)} (known: {', '.join(RULE_SETS)})")
     if rule_id not in RULES:
-        raise InputError("RULE_ID", f"unknown rule identifier {rule_id!r}")
+        raise InputError("RULE_ID", f"unknown rule identifier {shown(rule_id)}")
     return RULES[rule_id]
 
 

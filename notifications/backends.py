@@ -1,7 +1,9 @@
 """Where a message goes: a folder of `.eml` files (the default, so the demo needs no account) or SendGrid.
 
 A backend sends one outbox row and returns the provider's id, or raises `RetryLater` (rate limit, provider
-error, network) or `Rejected` (the provider refused this message for good)."""
+error, network) or `Rejected` (this message cannot be sent as it is). Like GOV.UK Notify's clients, each backend
+turns every failure of its provider into one of these two; the dispatcher still treats anything else a backend
+raises as the failure of that one message."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from typing import Protocol
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from models.errors import InputError
+from models.addresses import email_address
+from models.errors import InputError, shown
 from models.outbox import OutboxMessage
 from models.settings import settings
 
@@ -61,6 +64,15 @@ def scrub(text: str) -> str:
     return ADDRESS.sub("[address]", text)[:500]
 
 
+def recipient(message: OutboxMessage) -> str:
+    """The message's address, or `Rejected` when it is not one (a row written before addresses were checked on
+    entry, or by hand): a line break in it would inject a header."""
+    try:
+        return email_address(message.recipient_email or "", "recipient")
+    except InputError as exc:
+        raise Rejected(scrub(str(exc))) from None
+
+
 class FileBackend:
     """Writes each message as an RFC 5322 `.eml` file (text and HTML alternatives) into a folder."""
 
@@ -70,20 +82,32 @@ class FileBackend:
         self.folder, self.sender = Path(folder), sender
 
     def send(self, message: OutboxMessage) -> Delivery:
+        """`Rejected` for a message that cannot be made into an email; `RetryLater` (halting) when the folder
+        cannot be written, since every other message would fail the same way."""
         message_id = uuid.uuid4().hex
-        mail = EmailMessage()
-        mail["From"] = self.sender
-        mail["To"] = message.recipient_email
-        mail["Subject"] = message.subject
-        mail["Message-ID"] = email.utils.make_msgid(idstring=message_id, domain="ehc.local")
-        mail["X-EHC-Outbox-Key"] = message.idempotency_key
-        mail.set_content(message.body_text)
-        mail.add_alternative(message.body_html, subtype="html")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            mail = EmailMessage()
+            mail["From"] = self.sender
+            mail["To"] = recipient(message)
+            mail["Subject"] = message.subject
+            mail["Message-ID"] = email.utils.make_msgid(idstring=message_id, domain="ehc.local")
+            mail["X-EHC-Outbox-Key"] = message.idempotency_key
+            mail.set_content(message.body_text)
+            mail.add_alternative(message.body_html, subtype="html")
+            data = bytes(mail)
+        except Rejected:
+            raise
+        except Exception as exc:  # a header with a line break, an undecodable body: this message only
+            raise Rejected(f"file: not a valid email ({type(exc).__name__})") from None
         target = self.folder / f"{message.id:08d}-{message_id}.eml"
         partial = target.with_suffix(".part")
-        partial.write_bytes(bytes(mail))
-        partial.replace(target)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            partial.replace(target)
+        except OSError as exc:
+            raise RetryLater(f"file: cannot write to EHC_MAIL_FOLDER ({exc.strerror or type(exc).__name__})",
+                             halt=True) from None
         return Delivery(self.name, message_id)
 
 
@@ -96,9 +120,15 @@ def sendgrid_api_key() -> str:
 
     block = settings().sendgrid_secret_block
     try:
-        return Secret.load(block).get()
+        key = Secret.load(block).get()
     except ValueError:
-        raise InputError("SENDGRID_API_KEY", f"not set, and no Prefect Secret block {block!r}") from None
+        raise InputError("SENDGRID_API_KEY", f"not set, and no Prefect Secret block {shown(block)}") from None
+    except Exception as exc:  # no Prefect server to ask: a setting to fix too, not a traceback
+        raise InputError("SENDGRID_API_KEY", f"not set, and the Prefect Secret block {shown(block)} could not be "
+                                             f"loaded ({type(exc).__name__})") from None
+    if not isinstance(key, str) or not key.strip():
+        raise InputError("SENDGRID_API_KEY", f"not set, and the Prefect Secret block {shown(block)} is empty")
+    return key
 
 
 def _header(headers, name: str) -> str | None:
@@ -157,6 +187,8 @@ class SendGridBackend:
         }
 
     def send(self, message: OutboxMessage) -> Delivery:
+        """Every failure of the client becomes `RetryLater` or `Rejected`; nothing else escapes."""
+        recipient(message)
         try:
             response = self.client.send(self.body(message))
         except HTTPError as exc:
@@ -169,15 +201,32 @@ class SendGridBackend:
             raise Rejected(_reason(exc)) from None
         except (urllib.error.URLError, OSError) as exc:
             raise RetryLater(scrub(f"network: {exc}")) from None
+        except Exception as exc:  # the client failed on this message (bad JSON, an encoding): retrying won't help
+            raise Rejected(f"sendgrid client: {type(exc).__name__}") from None
         # accepted (202): never retried from here on, even without an id, or it would be sent twice
         return Delivery(self.name, _header(response.headers, "X-Message-Id") or "unknown")
 
 
+def mail_folder(folder: str) -> Path:
+    """`EHC_MAIL_FOLDER` as a folder the file backend can write, made if missing; InputError otherwise."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("EHC_MAIL_FOLDER", f"cannot be used as a folder ({exc.strerror or type(exc).__name__})") \
+            from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError("EHC_MAIL_FOLDER", "is a folder this user cannot write")
+    return path
+
+
 def configured_backend() -> Backend:
-    """The backend named by `EHC_MAIL_BACKEND` (default `file`, into `EHC_MAIL_FOLDER`)."""
+    """The backend named by `EHC_MAIL_BACKEND` (default `file`, into `EHC_MAIL_FOLDER`), its configuration checked
+    before anything is claimed: a bad setting is an InputError naming the variable, not a batch left `sending`."""
     config = settings()
+    email_address(config.mail_from, "EHC_MAIL_FROM")
     if config.mail_backend == "file":
-        return FileBackend(Path(config.mail_folder), config.mail_from)
+        return FileBackend(mail_folder(config.mail_folder), config.mail_from)
     if config.mail_backend == "sendgrid":
         return SendGridBackend(sendgrid_api_key(), config.mail_from, config.council_name, config.sendgrid_host)
-    raise InputError("EHC_MAIL_BACKEND", f"must be file or sendgrid, not {config.mail_backend!r}")
+    raise InputError("EHC_MAIL_BACKEND", f"must be file or sendgrid, not {shown(config.mail_backend)}")

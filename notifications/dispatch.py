@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models.db import session
+from models.errors import InputError
 from models.outbox import OutboxMessage
-from notifications.backends import Backend, Rejected, RetryLater
+from notifications.backends import Backend, Delivery, Rejected, RetryLater
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -84,6 +85,18 @@ def _release(s: Session, claimed: list[tuple[int, int]], at: dt.datetime | None)
         _settle(s, message_id, attempt, status="pending", attempts=attempt - 1, next_attempt_at=at)
 
 
+def _send_one(backend: Backend, message: OutboxMessage) -> Delivery:
+    """The backend's answer for one message. Anything a backend raises other than `RetryLater` and `Rejected` is
+    that message's failure alone, never the batch's: its reason is the exception's type, since its text may
+    hold the address or the body."""
+    try:
+        return backend.send(message)
+    except (RetryLater, Rejected):
+        raise
+    except Exception as exc:
+        raise Rejected(f"{backend.name}: unexpected {type(exc).__name__}") from None
+
+
 def dispatch(backend: Backend, *, now: Clock = utcnow, url: str | None = None, batch: int = 50) -> DispatchReport:
     """Send every due message; returns what happened. A rate limit or a refused key stops the run."""
     report = DispatchReport()
@@ -96,7 +109,7 @@ def dispatch(backend: Backend, *, now: Clock = utcnow, url: str | None = None, b
             with session(url) as s:
                 message = s.get(OutboxMessage, message_id)
             try:
-                delivery = backend.send(message)
+                delivery = _send_one(backend, message)
             except RetryLater as retry:
                 with session(url) as s:
                     if retry.halt:
@@ -128,9 +141,16 @@ def dispatch(backend: Backend, *, now: Clock = utcnow, url: str | None = None, b
 
 
 def retry_failed(s: Session, message_ids: list[int] | None = None) -> int:
-    """Put failed messages back in the queue (after the cause is fixed): returns how many."""
+    """Put failed messages back in the queue (after the cause is fixed): returns how many. An id that names no
+    message, or one that has not failed, is an InputError: nothing is queued."""
     c = OUTBOX.c
     query = sa.update(OUTBOX).where(c.status == "failed")
     if message_ids:
+        status = dict(s.execute(sa.select(c.id, c.status).where(c.id.in_(message_ids))).all())
+        for message_id in message_ids:
+            if message_id not in status:
+                raise InputError("ID", f"no message {message_id}")
+            if status[message_id] != "failed":
+                raise InputError("ID", f"message {message_id} is {status[message_id]}, not failed")
         query = query.where(c.id.in_(message_ids))
     return s.execute(query.values(status="pending", attempts=0, next_attempt_at=None)).rowcount

@@ -37,7 +37,7 @@ from tasks.review import (
     ScheduleReviewMeeting,
     artifact_key,
 )
-from tasks.waiting import UI_ACTOR, paused_on, settle
+from tasks.waiting import paused_on, settle
 
 D = dt.date.fromisoformat
 NAME, DOB = "Ada Quill", "2014-01-15"  # Year 6 in 2024/25 (age 10 on 31 Aug 2024): Year 7 from 1 Sep 2025
@@ -185,12 +185,15 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
     """The caseworker answers the run's form in the Prefect UI: the run records the act itself (with its
     notices), and suspends on the next. A bad answer is refused, audited, and the form asked again."""
     ref = plan_in_force("2018-05-01", "2023-10-16", "2024-02-29")
+    with session() as s:  # who answers the form must be in the council's directory
+        s.add(Contact(role="sen_caseworker", organisation="SEN team", name="Ada Caseworker",
+                      email="ada.caseworker@council.example.org"))
     assert ehc(monkeypatch, "2024-09-02", "review", "open", ref).exit_code == 0
     run = run_of(ref)
     assert paused_on(run) == ScheduleReviewMeeting.slug()
 
     monkeypatch.setenv("EHC_TODAY", "2024-10-01")  # the day the form is answered (the run's clock)
-    resume_flow_run(run.id, run_input={"reference": ref, "on": "2025-01-20"})
+    resume_flow_run(run.id, run_input={"reference": ref, "on": "2025-01-20", "recorded_by": "Ada Caseworker"})
     run = moved_on(run)
     assert paused_on(run) == ReviewMeetingHeld.slug()
     with session() as s:
@@ -199,10 +202,11 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
         assert (review.meeting_on, review.stage) == (D("2025-01-20"), "meeting_scheduled")
         assert casework.find_step(s, case, "review:1:invitations").due_on == D("2025-01-06")  # M − 14
         trail = casework.audit_log(s, case)
-    assert (trail[-1].action, trail[-1].actor) == ("review 1: meeting scheduled", UI_ACTOR)
+    assert (trail[-1].action, trail[-1].actor) == ("review 1: meeting scheduled", "Ada Caseworker (Prefect form)")
 
     monkeypatch.setenv("EHC_TODAY", "2025-01-20")
-    resume_flow_run(run.id, run_input={"reference": ref, "on": "2024-01-01"})  # before the review period
+    resume_flow_run(run.id, run_input={"reference": ref, "on": "2024-01-01",  # before the review period
+                                       "recorded_by": "Ada Caseworker"})
     refused = moved_on(run)
     assert paused_on(refused) == ReviewMeetingHeld.slug()  # asked again
     assert refused.state.state_details.pause_key != run.state.state_details.pause_key
@@ -212,11 +216,12 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
         assert not get_review(s, case).meeting_held
     assert [(e.detail["event"], e.detail["field"]) for e in rejected] == [("ReviewMeetingHeld", "--on")]
 
-    resume_flow_run(refused.id, run_input={"reference": ref, "on": "2025-01-20"})
+    resume_flow_run(refused.id, run_input={"reference": ref, "on": "2025-01-20", "recorded_by": "Ada Caseworker"})
     run = moved_on(refused)
     assert paused_on(run) == ReviewDecisionMade.slug()
     monkeypatch.setenv("EHC_TODAY", "2025-02-10")
-    resume_flow_run(run.id, run_input={"reference": ref, "decision": "maintain", "on": "2025-02-10"})
+    resume_flow_run(run.id, run_input={"reference": ref, "decision": "maintain", "on": "2025-02-10",
+                                       "recorded_by": "Ada Caseworker"})
     final = moved_on(run)
     assert final.state.is_completed() and final.state.message == "review 1: complete"
     (notice,) = outbox()  # written by the run, with the decision, in one transaction
