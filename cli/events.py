@@ -47,8 +47,8 @@ def record(event: waiting.CaseEvent, what: str) -> None:
 
 def wake(event: waiting.CaseEvent) -> str:
     """Wake the case's run after an act is recorded (`cli.runs.reach`: the act stands whatever Prefect says)."""
-    woken = reach(event.reference, lambda: waiting.wake(event), "the next watch brings it in line")
-    return "not woken" if woken is None else woken
+    return reach(event.reference, lambda: waiting.wake(event), "the next watch brings it in line",
+                 unset="not woken", unreached="not reached")
 
 
 @input_errors

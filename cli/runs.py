@@ -22,14 +22,15 @@ def warn(text: str) -> None:
     err_console.print(f"warning: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
-def reach(reference: str, call: Callable[[], T], catch_up: str) -> T | None:
-    """`call()`, or None with one warning line when the Prefect API is not set or does not answer; `catch_up`
-    says what brings the run in line later."""
+def reach(reference: str, call: Callable[[], T], catch_up: str, *, unset: T | None = None,
+          unreached: T | None = None) -> T | None:
+    """`call()`; with one warning line instead, `unset` when the Prefect API is not set and `unreached` when it
+    does not answer. `catch_up` says what brings the run in line later."""
     if not waiting.api_configured():
         warn(f"the Prefect run of {reference} was not woken: PREFECT_API_URL is not set; {catch_up}")
-        return None
+        return unset
     try:
         return call()
     except UNREACHABLE as exc:
-        warn(f"the Prefect run of {reference} was not reached ({type(exc).__name__}); {catch_up}")
-        return None
+        warn(f"the Prefect run of {reference} was not resumed ({type(exc).__name__}); {catch_up}")
+        return unreached

@@ -27,8 +27,9 @@ def _bad(ch: str) -> str | None:
 
 
 def clean(value: str, field: str, max_len: int) -> str:
-    """The text trimmed; InputError if empty, longer than `max_len`, or holding an invalid byte, a control or
-    a bidirectional formatting character."""
+    """The text trimmed, a tab as a space; InputError if empty, longer than `max_len`, or holding an invalid
+    byte, another control character or a bidirectional formatting character."""
+    value = value.replace("\t", " ")
     for ch in value:
         rule = _bad(ch)
         if rule:
