@@ -23,6 +23,8 @@ GROUPS = {  # a command → the group that defines it
     "demo": "demo",
     "report": "report",
     "serve": "serve",
+    "mediation": "disagreement", "appeal": "disagreement", "complaint": "disagreement", "dispute": "disagreement",
+    "cease-review": "disagreement",
 }
 
 
@@ -110,8 +112,17 @@ def _serve(app: typer.Typer) -> None:
     app.command("serve")(serve.serve)
 
 
+def _disagreement(app: typer.Typer) -> None:
+    from cli import disagreement
+
+    for name, sub in (("mediation", disagreement.mediation_app), ("appeal", disagreement.appeal_app),
+                      ("complaint", disagreement.complaint_app), ("dispute", disagreement.dispute_app),
+                      ("cease-review", disagreement.cease_review_app)):
+        app.add_typer(sub, name=name)
+
+
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "demo": _demo, "report": _report, "serve": _serve}
+            "watch": _watch, "demo": _demo, "report": _report, "serve": _serve, "disagreement": _disagreement}
 
 
 def _commands_by_name() -> None:

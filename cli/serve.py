@@ -37,11 +37,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="address the server listens
                           f"Set {site.AUTH_SERVER}=user:password before `ehc serve` (and {site.AUTH_CLIENT} for "
                           "`ehc` in another shell) unless only this machine can reach it.", highlight=False)
         console.print(f"In another shell: export PREFECT_API_URL={api}", highlight=False)
-        for d in found.deployments:
+        for d in found:
             when = ", ".join(f"{s.schedule.cron} {s.schedule.timezone}" for s in d.schedules) or "started per case"
             console.print(f"  serving {d.name}: {when}", highlight=False)
-        for name in found.missing:
-            console.print(f"  not served: {name} (its flow is not in this installation)", highlight=False)
         console.print("Ctrl-C stops the runner, then the server.")
-        site.serve(api, found.deployments)
+        try:
+            site.serve(api, found)
+        except KeyboardInterrupt:  # Ctrl-C while the runner was still registering its deployments
+            pass
     console.print("stopped")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prefect.schedules import Cron
 
-from flows import reconcile as reconciling  # the module; its flow is `reconciling.reconcile`
+from flows.reconcile import reconcile
 
 NAME = "reconcile"
 SCHEDULE = Cron("*/5 * * * *", timezone="Europe/London")
@@ -17,8 +17,8 @@ DESCRIPTION = "Resume runs the store has moved past, start missing ones, retry c
 
 
 def deployment():
-    return reconciling.reconcile.to_deployment(name=NAME, schedule=SCHEDULE, tags=TAGS, description=DESCRIPTION)
+    return reconcile.to_deployment(name=NAME, schedule=SCHEDULE, tags=TAGS, description=DESCRIPTION)
 
 
 if __name__ == "__main__":
-    reconciling.reconcile.serve(name=NAME, schedule=SCHEDULE, tags=TAGS)
+    reconcile.serve(name=NAME, schedule=SCHEDULE, tags=TAGS)

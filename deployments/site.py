@@ -15,40 +15,26 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
 
-# What a site serves: each module's `deployment()` (and the reviews module's `review_deployment()`, the
-# `annual-review` deployment, where that module has it). The reconciler's and the quarterly report's flows are
-# written on other branches: a module whose flow is not here yet is left out and named, not an error.
+# What a site serves: each module's `deployment()` (the reviews module's `review_deployment()` too: the
+# `annual-review` deployment).
 MODULES = ("deployments.needs_assessment", "deployments.deadline_watch", "deployments.reviews",
            "deployments.reconcile", "deployments.quarterly_report")
 FACTORIES = ("deployment", "review_deployment")
 AUTH_SERVER, AUTH_CLIENT = "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"
 
 
-@dataclass(frozen=True)
-class Served:
-    deployments: list  # RunnerDeployment, each with its schedule
-    missing: list[str]  # modules left out: their flow is not in this installation
-
-
-def served() -> Served:
-    """Every deployment a site runs, from the deployment modules that import here."""
-    found, missing = [], []
+def served() -> list:
+    """Every deployment a site runs (RunnerDeployment, each with its schedule)."""
+    found = []
     for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:  # the module, or the flow it serves, not in this installation
-            if exc.name in (name, "flows") or (exc.name or "").startswith("flows."):
-                missing.append(name)
-                continue
-            raise
+        module = importlib.import_module(name)
         found += [getattr(module, f)() for f in FACTORIES if hasattr(module, f)]
-    return Served(found, missing)
+    return found
 
 
 def database_url(folder: Path) -> str:

@@ -9,6 +9,7 @@ import datetime as dt
 from sqlmodel import Session
 
 from models import statutory
+from models.appeals import appeal_window_closes
 from models.cases import Case
 from models.casework import LA, add_step, close_case, complete_step, find_step, move_stage
 from models.errors import InputError
@@ -48,8 +49,12 @@ def cease_plan(s: Session, case: Case, on: dt.date, actor: str, appeal_concluded
     step = find_step(s, case, StepKey.PLAN_CEASE)
     if step is None or step.status != StepStatus.OPEN:
         raise InputError("REF", f"{case.reference} has no decision to cease (`ehc plan cease`)")
-    if on <= step.due_on and not appeal_concluded:
-        raise InputError("--on", f"the plan stays in force until the appeal window closes on {step.due_on} "
+    closes = appeal_window_closes(s, case)  # appeal.register, moved by a certificate; an appeal's end
+    if closes is None:
+        raise InputError("--on", "an appeal against the decision to cease is pending: the plan stays in force "
+                                 "until it ends (CFA s45)")
+    if on <= closes and not appeal_concluded:
+        raise InputError("--on", f"the plan stays in force until the appeal window closes on {closes} "
                                  "(CFA s45); give --appeal-concluded if an appeal has ended")
     complete_step(s, step, on, actor, case, appeal_concluded=appeal_concluded)
     close_case(s, case, on, actor, ClosedReason.PLAN_CEASED, "plan ceased", appeal_concluded=appeal_concluded)

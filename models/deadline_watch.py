@@ -34,6 +34,8 @@ DEFAULT_REMINDER_DAYS = (10, 3)
 KIND_REMINDER_DAYS = {StepKind.ANNUAL_REVIEW: (56, 28, 10)}  # a review needs arranging weeks ahead (reg 20(3))
 REPEAT_EVERY = 7
 OVERDUE_TIERS = ("overdue", "still_overdue")
+TIER_NOTICES = {kind.value: kind for kind in (NoticeKind.REMINDER, NoticeKind.DUE_TODAY, NoticeKind.OVERDUE,
+                                              NoticeKind.STILL_OVERDUE)}  # `statutory.chase_tier`'s tiers
 
 
 class OpenStep(NamedTuple):
@@ -190,7 +192,7 @@ def chase(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) 
     """The notice of each chase and, once a step is overdue, its escalation opened or raised (with a notice to
     the queue, except the DCO's, who hears in one daily digest instead). Escalations are written in bulk."""
     chases = sorted(chases, key=lambda c: c.step.id)  # one order for every run: concurrent runs never deadlock
-    notices = [Notice(NoticeKind(c.chase.tier), on, (Recipient(c.step.role),), case_id=c.step.case_id,
+    notices = [Notice(TIER_NOTICES[c.chase.tier], on, (Recipient(c.step.role),), case_id=c.step.case_id,
                       step_id=c.step.id, occasion=c.chase.on.isoformat(), facts={"tier": c.chase.level})
                for c in chases]
     overdue = [c for c in chases if c.chase.tier in OVERDUE_TIERS]

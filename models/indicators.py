@@ -2,8 +2,8 @@
 
 Every figure is one set-based SQL aggregate (SQLAlchemy Core) over a period [first, last], both days included;
 none loops over cases in Python. Each indicator is `{"value", "previous", "last_year"}`: the same function over
-the period, the one before it and the same one a year earlier. What the engine does not record yet (complaints,
-disputes, caseworker teams, settings, placements) is `null` with a `reason`, never 0. The README defines each
+the period, the one before it and the same one a year earlier. What the engine does not record yet (caseworker
+teams, settings, placements) is `null` with a `reason`, never 0. The README defines each
 indicator; the law's limits are the steps' statutory dates (`models.statutory`, by identifier, as stored).
 """
 
@@ -18,6 +18,8 @@ import sqlalchemy as sa
 
 from models import statutory
 from models.cases import Case, Step
+from models.complaints import Complaint
+from models.disputes import Dispute
 from models.escalation import Escalation
 from models.review import Review
 from models.review_cycle import PFA_OUTCOMES
@@ -45,9 +47,6 @@ OTHERS = "others"
 NOT_TIMED = (AdviceSource.PARENT,)
 REASONS = {
     "reviews_child_involved": "not recorded yet: a review meeting records no attendance or child's views",
-    "complaints_received": "not recorded yet: complaints land with 'Disagreement resolution'",
-    "complaints_resolved_on_time": "not recorded yet: complaints land with 'Disagreement resolution'",
-    "disputes_escalated": "not recorded yet: disputes land with 'Disagreement resolution'",
     "plans_by_setting_type": "not recorded yet: settings and their types land with 'The people around a case'",
     "placements_out_of_area": "not recorded yet: settings and their areas land with 'The people around a case'",
     "by_caseworker_team": "not recorded yet: caseworker teams land with 'The people around a case'",
@@ -331,6 +330,19 @@ def escalations(conn: sa.Connection, p: Period) -> dict:
     }
 
 
+def complaints_and_disputes(conn: sa.Connection, p: Period) -> dict:
+    """Complaints received in the period, and of them those answered by their response target (the council's own,
+    not law) by the period's last day; disputes between the council and health or social care escalated to the
+    disputes process in the period."""
+    c, d = Complaint.__table__.c, Dispute.__table__.c
+    received, on_time = conn.execute(sa.select(
+        _count(), _count(sa.and_(c.responded_on.is_not(None), c.responded_on <= c.respond_by,
+                                 c.responded_on <= p.last)))
+        .where(c.received_on.between(p.first, p.last))).one()
+    escalated = conn.execute(sa.select(_count()).where(d.escalated_on.between(p.first, p.last))).scalar_one()
+    return {"complaints_received": received, "complaints_resolved_on_time": on_time, "disputes_escalated": escalated}
+
+
 def plans_in_force(conn: sa.Connection, p: Period) -> dict:
     """Plans in force at the end of the period (issued by its last day, the case not closed by then), and of
     them those whose draft plan recorded a request for a personal budget (a request: the engine records no
@@ -361,7 +373,8 @@ def open_overdue_steps(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date
 def indicators(conn: sa.Connection, p: Period) -> dict:
     """Every indicator for one period, flat (the unrecorded ones None)."""
     return {**requests(conn, p), **new_plans(conn, p), **advice(conn, p), **reviews(conn, p),
-            **pfa_and_transition_reviews(conn, p), **escalations(conn, p), **plans_in_force(conn, p),
+            **pfa_and_transition_reviews(conn, p), **escalations(conn, p), **complaints_and_disputes(conn, p),
+            **plans_in_force(conn, p),
             **dict.fromkeys(REASONS)}
 
 

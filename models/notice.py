@@ -32,6 +32,17 @@ class NoticeKind(StrEnum):
     PLAN_CEASED = "plan_ceased"  # CFA s45
     PLAN_TRANSFER = "plan_transfer"  # reg 15(2), to the new council
     TRANSFER_FAMILY = "transfer_family"  # reg 15, to the family
+    MEDIATION_ARRANGING = "mediation_arranging"  # reg 36-37: the family, when mediation is wanted
+    MEDIATION_HEALTH = "mediation_health"  # reg 36: the ICB, when health issues are in dispute
+    MEDIATION_CERTIFICATE = "mediation_certificate"  # reg 34, 39: the family, with the appeal date it moves
+    MEDIATION_AGREEMENT = "mediation_agreement"  # reg 42: the family, the agreement's acts and their dates
+    APPEAL_LODGED = "appeal_lodged"  # CFA s51: the family, the council's acknowledgement
+    APPEAL_CONCEDED = "appeal_conceded"  # reg 45: the family, what the council will do by when
+    APPEAL_DECIDED = "appeal_decided"  # reg 44: the family, the outcome and what the council will do by when
+    COMPLAINT_ACKNOWLEDGED = "complaint_acknowledged"  # the council's complaints procedure (local, not law)
+    COMPLAINT_RESPONSE = "complaint_response"  # with the right to go to the Ombudsman
+    DISPUTE_RAISED = "dispute_raised"  # to the ICB or social care: a dispute over provision or funding
+    DISPUTE_RESOLVED = "dispute_resolved"
     REMINDER = "reminder"  # the watch's tiers (project practice)
     DUE_TODAY = "due_today"
     OVERDUE = "overdue"

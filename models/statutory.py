@@ -557,7 +557,7 @@ def timeline(request_date: dt.date, rule_set: str = RULE_SET) -> dict[str, Deadl
     return {rid: deadline(rid, request_date, rule_set=rule_set) for rid, r in RULES.items() if r.pathway}
 
 
-# --- chasing (issue 5) ---------------------------------------------------------------------------
+# --- chasing (the deadline watch) -----------------------------------------------------------------------
 
 
 class Chase(NamedTuple):

@@ -33,6 +33,7 @@ class Stage(StrEnum):
     REVIEW = "review"
     CEASING = "ceasing"
     TRANSFERRING_OUT = "transferring_out"
+    TRIBUNAL_ORDER = "tribunal_order"  # a refused case re-opened by the Tribunal's order (reg 44) or a concession
     CLOSED = "closed"
 
 
@@ -82,6 +83,13 @@ class StepKind(StrEnum):
     CEASE = "cease"
     TRANSFER_OUT = "transfer_out"
     STALLED = "stalled"  # nothing open that anyone owes: on the SEN team manager's queue (models.invariant)
+    MEDIATION = "mediation"  # arranging, and acting on, a mediation (reg 32-42)
+    APPEAL = "appeal"  # the council's response to an appeal (Tribunal directions)
+    TRIBUNAL_ORDER = "tribunal_order"  # an order's limit (reg 44)
+    UNOPPOSED_APPEAL = "unopposed_appeal"  # a conceded appeal's limit (reg 45)
+    COMPLAINT = "complaint"  # the council's own response targets (local, not law)
+    DISPUTE = "dispute"  # council and health or social care disagree over provision or funding
+    CEASE_REVIEW = "cease_review"  # a prompt to consider ceasing: 25, or left education (CFA s45-46)
 
 
 class StepKey(StrEnum):
@@ -143,6 +151,33 @@ def review_key(cycle: int, part: str) -> str:
 
 def review_advice_key(cycle: int, source: str) -> str:
     return review_key(cycle, advice_key(source))
+
+
+MEDIATION_PREFIX = "mediation:"
+APPEAL_PREFIX = "appeal:"
+COMPLAINT_PREFIX = "complaint:"
+DISPUTE_PREFIX = "dispute:"
+CEASE_REVIEW_KEY = "cease.review_prompt"
+
+
+def mediation_key(n: int, part: str) -> str:
+    """`mediation:<n>:<part>`: a step of the case's n-th mediation (`held`, `health_notify`, `act:<i>`)."""
+    return f"{MEDIATION_PREFIX}{n}:{part}"
+
+
+def appeal_key(n: int, part: str) -> str:
+    """`appeal:<n>:<part>`: a step of the case's n-th appeal (`response`, or an order's or concession's limit)."""
+    return f"{APPEAL_PREFIX}{n}:{part}"
+
+
+def complaint_key(n: int, part: str) -> str:
+    """`complaint:<n>:<part>`: `acknowledge` or `respond`."""
+    return f"{COMPLAINT_PREFIX}{n}:{part}"
+
+
+def dispute_key(n: int, part: str) -> str:
+    """`dispute:<n>:<part>`: `resolve` (between the services) or `disputes_process` (once escalated)."""
+    return f"{DISPUTE_PREFIX}{n}:{part}"
 
 
 class Role(StrEnum):
@@ -262,3 +297,101 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class MediationIssue(StrEnum):
+    """What a mediation is about (reg 32-37): the health body takes part for health issues."""
+
+    EDUCATION = "education"
+    HEALTH = "health"
+    SOCIAL_CARE = "social_care"
+
+
+class MediationStatus(StrEnum):
+    WANTED = "wanted"  # the family told the adviser it wants mediation; the council (and ICB) arrange it
+    HELD = "held"
+    NOT_ARRANGED = "not_arranged"  # the council could not arrange it within 30 days
+    DECLINED = "declined"  # the family does not want mediation (a certificate lets it appeal)
+    CERTIFIED = "certified"  # the certificate is issued: the appeal may be registered
+
+
+class CertificateKind(StrEnum):
+    """The mediation certificate and the limit its issue runs under (`mediation.certificate_<kind>`)."""
+
+    DECLINED = "declined"
+    NOT_ARRANGED = "not_arranged"
+    AFTER = "after"
+
+
+class AppealGround(StrEnum):
+    """What an appeal to the First-tier Tribunal (SEND) is against (CFA s51(2))."""
+
+    REFUSAL_TO_ASSESS = "refusal-to-assess"
+    REFUSAL_TO_ISSUE = "refusal-to-issue"
+    CONTENTS = "contents"
+    SCHOOL = "school"
+    CEASE = "cease"
+    REFUSAL_TO_AMEND = "refusal-to-amend"
+
+
+class AppealStatus(StrEnum):
+    LODGED = "lodged"
+    RESPONDED = "responded"
+    CONCEDED = "conceded"  # the council will not oppose it (reg 45)
+    DISMISSED = "dismissed"
+    ORDERED = "ordered"  # the Tribunal ordered the council to act (reg 44)
+    WITHDRAWN = "withdrawn"
+
+
+APPEAL_PENDING = (AppealStatus.LODGED, AppealStatus.RESPONDED)  # not yet ended
+
+
+class AppealOutcome(StrEnum):
+    """How the Tribunal ended an appeal (`ehc appeal decided --outcome`)."""
+
+    DISMISSED = "dismissed"
+    ORDER = "order"
+    WITHDRAWN = "withdrawn"
+
+
+class TribunalOrder(StrEnum):
+    """What the Tribunal ordered the council to do (reg 44)."""
+
+    ASSESS = "assess"
+    MAKE_PLAN = "make-plan"
+    AMEND = "amend"
+    SCHOOL = "school"
+    CONTINUE = "continue"
+    CONTINUE_AMENDED = "continue-amended"
+
+
+class ComplaintStatus(StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    RESPONDED = "responded"  # the council's response: upheld, partly upheld or not
+    ESCALATED = "escalated"  # to the Local Government and Social Care Ombudsman
+    CLOSED = "closed"  # the Ombudsman's decision recorded
+
+
+class ComplaintFinding(StrEnum):
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly-upheld"
+    NOT_UPHELD = "not-upheld"
+
+
+class DisputeParty(StrEnum):
+    """Who the council disagrees with over a case (the disputes protocol of its local offer)."""
+
+    HEALTH = "health"
+    SOCIAL_CARE = "social_care"
+
+
+class DisputeSubject(StrEnum):
+    PROVISION = "provision"
+    FUNDING = "funding"
+
+
+class DisputeStatus(StrEnum):
+    RAISED = "raised"
+    ESCALATED = "escalated"  # to the disputes process (senior officers of both services)
+    RESOLVED = "resolved"

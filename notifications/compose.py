@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from models import statutory
 from models.cases import Case, Child, Contact, Step, utcnow
@@ -20,7 +21,7 @@ from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.outbox import Written, existing_keys, insert_new
 from models.settings import Settings, settings
-from models.vocabulary import ADVICE_LABELS, OutboxStatus, Role
+from models.vocabulary import ADVICE_LABELS, AppealOutcome, OutboxStatus, Role
 from notifications.render import render
 
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
@@ -57,6 +58,28 @@ ACTIONS = {  # a step's rule → what the chase asks for, and the law it cites
     "reassess.final": ("final plan after re-assessment", "SEND Regulations 2014, reg 27(2)"),
 }
 CHASES = (NoticeKind.REMINDER, NoticeKind.DUE_TODAY, NoticeKind.OVERDUE, NoticeKind.STILL_OVERDUE)
+APPEAL_GROUNDS = {  # what an appeal or a mediation is about, as the family reads it (CFA s51(2))
+    "refusal-to-assess": "the decision not to carry out an EHC needs assessment",
+    "refusal-to-issue": "the decision not to issue an EHC plan",
+    "contents": "the contents of the EHC plan",
+    "school": "the school or other setting named in the EHC plan",
+    "cease": "the decision to cease the EHC plan",
+    "refusal-to-amend": "the decision not to amend the EHC plan after its review",
+}
+ORDERS = {  # what the Tribunal ordered (reg 44)
+    "assess": "carry out an EHC needs assessment", "make-plan": "make and maintain an EHC plan",
+    "amend": "amend the EHC plan", "school": "name a different school or other setting in the EHC plan",
+    "continue": "continue to maintain the EHC plan",
+    "continue-amended": "continue to maintain the EHC plan, amended",
+}
+FINDINGS = {"upheld": "upheld", "partly-upheld": "partly upheld", "not-upheld": "not upheld"}
+PARTIES = {"health": "the Integrated Care Board (health)", "social_care": "children's social care"}
+TRIBUNAL_RIGHT = ("You may appeal to the First-tier Tribunal (SEND); your appeal must reach it by {by} (Tribunal "
+                  "Procedure Rules 2008, rules 12 and 20(1)(c)).")
+OMBUDSMAN_RIGHT = ("If you remain dissatisfied, you may ask the Local Government and Social Care Ombudsman to look "
+                   "at it (www.lgo.org.uk). A disagreement about the plan itself may go to mediation or the "
+                   "First-tier Tribunal (SEND).")
+LOCAL_TARGET = "(the council's own target, not a statutory limit)"
 
 
 def key(notice: Notice, recipient: Recipient | None = None) -> str:
@@ -78,6 +101,8 @@ def key(notice: Notice, recipient: Recipient | None = None) -> str:
         base = f"notice:review_decision.{notice.occasion}:case:{notice.case_id}"  # occasion: the cycle
     else:
         base = f"notice:{kind}:case:{notice.case_id}"
+        if notice.occasion:  # one of several of its kind on a case: a mediation's, an appeal's or a complaint's number
+            base = f"{base}:{notice.occasion}"
     if recipient is None or len(notice.recipients) == 1:
         return base
     return f"{base}:to:{recipient.role}:{recipient.contact_id or recipient.email or ''}"
@@ -85,6 +110,84 @@ def key(notice: Notice, recipient: Recipient | None = None) -> str:
 
 def _long_date(d: dt.date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def _acts(acts) -> list[str]:
+    return [f"{a['what'][:1].upper()}{a['what'][1:]}: by {_long_date(a['by'])}." for a in acts]
+
+
+def _support(f: dict) -> list[str]:
+    return [f"Free, impartial information, advice and support: {f['sendiass']}."] if f.get("sendiass") else []
+
+
+def _disagreement(kind: NoticeKind, f: dict) -> tuple[str, list[str]]:
+    """What a disagreement notice is about, and its lines: the right it carries and its deadline (CFA s51-57;
+    SEND Regulations 2014, reg 32-45; Tribunal Procedure Rules 2008)."""
+    about = APPEAL_GROUNDS.get(f.get("against", ""), "")
+    if kind == NoticeKind.MEDIATION_ARRANGING:
+        return "mediation to be arranged (SEND Regulations 2014, reg 36-37)", [
+            f"You told the mediation adviser that you want mediation about {', '.join(f['issues'])}.".replace("_", " "),
+            f"The council must arrange it to take place by {_long_date(f['held_by'])}; where health issues are in "
+            "dispute the Integrated Care Board takes part.",
+            TRIBUNAL_RIGHT.format(by=_long_date(f["appeal_by"])) + " That date moves to one month after the "
+            "mediation certificate if that is later.",
+            f"Mediation adviser: {f['mediation_adviser']}.", *_support(f)]
+    if kind == NoticeKind.MEDIATION_HEALTH:
+        return "mediation of health issues to arrange (SEND Regulations 2014, reg 36)", [
+            "The family wants mediation and health issues are in dispute: the Integrated Care Board arranges their "
+            f"mediation, to take place by {_long_date(f['held_by'])}.",
+            "Please tell the SEN team who will attend for the Board."]
+    if kind == NoticeKind.MEDIATION_CERTIFICATE:
+        return "mediation certificate issued (SEND Regulations 2014, reg 34 and 39)", [
+            f"A mediation certificate was issued on {_long_date(f['certificate_on'])}.",
+            TRIBUNAL_RIGHT.format(by=_long_date(f["appeal_by"])), f"Mediation adviser: {f['mediation_adviser']}.",
+            *_support(f)]
+    if kind == NoticeKind.MEDIATION_AGREEMENT:
+        return "what was agreed at mediation (SEND Regulations 2014, reg 42)", [
+            "The council (or the Integrated Care Board, for health) will do what was agreed:", *_acts(f["acts"]),
+            "If an agreed act is not done, you may complain to the council."]
+    if kind == NoticeKind.APPEAL_LODGED:
+        return "your appeal to the First-tier Tribunal (SEND)", [
+            f"The council knows of your appeal against {about}, registered on {_long_date(f['lodged_on'])}.",
+            "The council will respond to the Tribunal by the date the Tribunal sets.", *_support(f)]
+    if kind == NoticeKind.APPEAL_CONCEDED:
+        done = _acts(f["acts"]) or ["The decision is withdrawn: your EHC plan continues."]
+        return "the council will not oppose your appeal (SEND Regulations 2014, reg 45)", [
+            f"The council has told the Tribunal that it will not oppose your appeal against {about}.",
+            *done, *_support(f)]
+    if kind == NoticeKind.APPEAL_DECIDED:
+        if f["outcome"] == AppealOutcome.ORDER:
+            lines = [f"The Tribunal ordered the council to {ORDERS[f['order']]}. The council will do so within the "
+                     "limits of SEND Regulations 2014, reg 44:", *_acts(f["acts"])]
+        elif f["outcome"] == AppealOutcome.DISMISSED:
+            lines = [f"The Tribunal dismissed your appeal against {about}."]
+            if f.get("may_cease_on"):
+                lines.append(f"The council may cease the EHC plan from {_long_date(f['may_cease_on'])}.")
+        else:
+            lines = [f"Your appeal against {about} was withdrawn."]
+        return "the end of your appeal to the First-tier Tribunal (SEND)", lines
+    if kind == NoticeKind.COMPLAINT_ACKNOWLEDGED:
+        return "your complaint: acknowledged", [
+            f"The council received your complaint on {_long_date(f['received_on'])} and will respond by "
+            f"{_long_date(f['respond_by'])} {LOCAL_TARGET}.", *_support(f)]
+    if kind == NoticeKind.COMPLAINT_RESPONSE:
+        return "the council's response to your complaint", [
+            f"Your complaint of {_long_date(f['received_on'])} is {FINDINGS[f['finding']]}; the council's "
+            "letter gives its reasons.", OMBUDSMAN_RIGHT]
+    party, subject = PARTIES[f["party"]], f["subject"]
+    if kind == NoticeKind.DISPUTE_RAISED:
+        stage = "escalated to the disputes process" if f["escalated"] else "raised"
+        return f"dispute over {subject} {stage}", [
+            f"The council and {party} disagree over the {subject} for this case.",
+            f"Please resolve it by {_long_date(f['resolve_by'])} {LOCAL_TARGET}."]
+    return f"dispute over {subject} resolved", [
+        f"The dispute with {party} over the {subject} for this case was resolved on {_long_date(f['resolved_on'])}."]
+
+
+DISAGREEMENT = (NoticeKind.MEDIATION_ARRANGING, NoticeKind.MEDIATION_HEALTH, NoticeKind.MEDIATION_CERTIFICATE,
+                NoticeKind.MEDIATION_AGREEMENT, NoticeKind.APPEAL_LODGED, NoticeKind.APPEAL_CONCEDED,
+                NoticeKind.APPEAL_DECIDED, NoticeKind.COMPLAINT_ACKNOWLEDGED, NoticeKind.COMPLAINT_RESPONSE,
+                NoticeKind.DISPUTE_RAISED, NoticeKind.DISPUTE_RESOLVED)
 
 
 class _Addresses:
@@ -135,7 +238,8 @@ def _about_child(s: Session, case: Case | None, allowed: str) -> dict:
 
 def _chase_wording(step: Step, on: dt.date, level: int) -> dict:
     rule = statutory.RULES.get(step.rule_id or "")
-    fallback = (rule.summary, rule.source) if rule else (step.key.replace(".", " ").replace("_", " "), None)
+    fallback = (rule.summary, rule.source) if rule else (
+        step.details.get("action") or step.key.replace(".", " ").replace("_", " "), None)
     action, regulation = ACTIONS.get(step.rule_id or "", fallback)
     source_label = ADVICE_LABELS.get(step.source, step.source) if step.source else None
     if step.rule_id == "advice.provide" and source_label:
@@ -151,6 +255,9 @@ def wording(s: Session, config: Settings, notice: Notice, case: Case | None, ste
     if notice.kind in FAMILY_ACTIONS:
         context = {"action": FAMILY_ACTIONS[notice.kind], "due": None, "lines": [], "mediation_by": None,
                    "appeal_by": None, **context}
+    elif notice.kind in DISAGREEMENT:
+        action, lines = _disagreement(notice.kind, dict(notice.facts))
+        context = {"action": action, "lines": lines, "council": config.council_name}
     elif notice.kind in CHASES:
         context = {**_chase_wording(step, notice.on, int(notice.facts["tier"])), **context}
     elif notice.kind == NoticeKind.ESCALATION:  # the council's own steps are the SEN caseworkers'
@@ -201,6 +308,11 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
 
 
 def _by_id(s: Session, table, ids: set[int]) -> dict:
+    """Rows of `table` by id, as plain rows (a watch day reads thousands: no ORM objects)."""
     if not ids:
         return {}
-    return {row.id: row for row in s.exec(select(table).where(col(table.id).in_(ids)))}
+    ids, c, found = list(ids), table.__table__.c, {}
+    for i in range(0, len(ids), 1000):
+        found.update({row.id: row for row in s.connection().execute(sa.select(table.__table__)
+                                                                    .where(c.id.in_(ids[i:i + 1000])))})
+    return found

@@ -21,6 +21,8 @@ from deployments.quarterly_report import PARAMETERS, SCHEDULE, deployment
 from flows.quarterly_report import FLOW_NAME, quarterly_report
 from models import db, indicators, statutory
 from models.cases import Case, Child, ClockException, Step
+from models.complaints import Complaint
+from models.disputes import Dispute
 from models.escalation import Escalation
 from models.indicators import REASONS, WITHDRAWN, Period
 from models.review import Review
@@ -166,6 +168,18 @@ def build(url: str) -> None:
                              resolved_at=resolved))
             s.flush()
 
+        # complaints: two received in Q3, one answered by its target, one answered late; one received in Q2
+        for n, received, respond_by, responded in ((1, D(2026, 7, 1), D(2026, 7, 29), D(2026, 7, 20)),
+                                                   (2, D(2026, 9, 1), D(2026, 9, 29), D(2026, 10, 5)),
+                                                   (3, D(2026, 6, 1), D(2026, 6, 29), D(2026, 6, 10))):
+            s.add(Complaint(case_id=a.id, n=n, status="responded", received_on=received,
+                            acknowledge_by=received, respond_by=respond_by, responded_on=responded))
+        # council-health disputes: one escalated in Q3, one raised in Q3 and escalated after it
+        for n, raised, escalated in ((1, D(2026, 7, 2), D(2026, 8, 3)), (2, D(2026, 9, 1), D(2026, 10, 1))):
+            s.add(Dispute(case_id=a.id, n=n, party="health", subject="provision", status="escalated",
+                          raised_on=raised, escalated_on=escalated))
+        s.flush()
+
 
 @pytest.fixture
 def report(store_url):
@@ -254,9 +268,15 @@ def test_open_overdue_steps_at_each_weeks_end(report):
     assert list(series.values()) == [1, 1, 1, 0, 1, 1, 2, 1, 0, 0, 1, 2, 1, 1]
 
 
+def test_complaints_answered_on_time_or_late_and_disputes_escalated(report):
+    assert value(report, "complaints_received") == 2  # 1 Jul and 1 Sep; not June's
+    assert value(report, "complaints_resolved_on_time") == 1  # 1 Sep's answer came on 5 Oct, after its 29 Sep target
+    assert report["indicators"]["complaints_received"]["previous"] == 1  # Q2: June's
+    assert value(report, "disputes_escalated") == 1  # escalated 3 Aug; the other only on 1 Oct
+
+
 def test_what_the_engine_does_not_record_is_null_with_a_reason(report):
-    for key in ("complaints_received", "complaints_resolved_on_time", "disputes_escalated", "plans_by_setting_type",
-                "placements_out_of_area", "reviews_child_involved", "by_caseworker_team"):
+    for key in ("plans_by_setting_type", "placements_out_of_area", "reviews_child_involved", "by_caseworker_team"):
         figure = report["indicators"][key]
         assert figure["value"] is None and figure["previous"] is None and figure["reason"].startswith("not recorded")
 
@@ -326,7 +346,8 @@ def test_the_files_a_csv_and_four_pngs(report, tmp_path):
     rows = {row[0]: row[1:] for row in csv.reader((tmp_path / CSV_FILE).open())}
     assert rows["new_plans"] == ["5", "1", "0", ""]
     assert rows["advice_on_time_by_source.social_care.late"] == ["1", "0", "0", ""]
-    assert rows["complaints_received"] == ["", "", "", REASONS["complaints_received"]]
+    assert rows["complaints_received"] == ["2", "1", "0", ""]
+    assert rows["plans_by_setting_type"] == ["", "", "", REASONS["plans_by_setting_type"]]
     assert json.loads((tmp_path / JSON_FILE).read_text())["indicators"]["requests"]["value"] == 5
 
 

@@ -125,3 +125,39 @@ def _no_prefect_api():
     """No Prefect API unless a test starts its own server: runs are left alone (and no other test's are seen)."""
     with ps.temporary_settings(updates={ps.PREFECT_API_URL: ""}):
         yield
+
+
+REVIEW_AND_CEASE = [  # (today, command): a review that amends the plan, then the plan ceased after its appeal window
+    ("2024-09-02", ["review", "open", "{ref}", "--no-run"]),
+    ("2024-09-03", ["review", "schedule", "{ref}", "--on", "2024-10-01", "--no-run"]),
+    ("2024-09-17", ["review", "invitations", "{ref}", "--on", "2024-09-17", "--no-run"]),
+    ("2024-10-01", ["review", "meeting", "{ref}", "--on", "2024-10-01", "--no-run"]),
+    ("2024-10-10", ["review", "report", "{ref}", "--on", "2024-10-10", "--no-run"]),
+    ("2024-10-20", ["review", "decide", "{ref}", "--decision", "amend", "--on", "2024-10-20", "--no-run"]),
+    ("2024-11-20", ["review", "amend", "{ref}", "--on", "2024-11-20", "--no-run"]),
+    ("2024-12-02", ["plan", "cease", "{ref}", "--on", "2024-12-02", "--reason", "needs met", "--no-run"]),
+    ("2025-03-03", ["plan", "ceased", "{ref}", "--on", "2025-03-03", "--no-run"]),
+]
+TRANSFER = [
+    ("2025-05-01", ["plan", "transfer-out", "{ref}", "--aware-on", "2025-05-01", "--move-on", "2025-06-01",
+                    "--to-council", "North Council", "--to-email", "sen@north.example.org"]),
+    ("2025-05-20", ["plan", "transferred", "{ref}", "--on", "2025-05-20", "--no-run"]),
+]
+
+
+@pytest.mark.parametrize("path", [REVIEW_AND_CEASE, TRANSFER], ids=["review, amend, cease", "transfer"])
+def test_a_plan_in_force_keeps_the_invariant_through_its_reviews_ceasing_and_transfer(store_url, monkeypatch, path):
+    from tests.test_review_cycles import plan_in_force
+
+    ref = plan_in_force("2015-01-15", "2024-02-29")
+    runner = CliRunner()
+    with session() as s:
+        assert invariant.holds(s, ref)
+    for today, args in path:
+        monkeypatch.setenv("EHC_TODAY", today)
+        result = runner.invoke(app, [a.format(ref=ref) for a in args])
+        assert result.exit_code == 0, (args, result.output)
+        with session() as s:
+            assert invariant.holds(s, ref), args
+    with session() as s:
+        assert casework.get_case(s, ref).status == "closed" and invariant.stalled_cases(s) == []
