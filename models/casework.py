@@ -130,7 +130,7 @@ def open_case(
     child_name = clean(child_name, "--child-name", NAME_MAX)
     if requester not in REQUESTERS:
         raise InputError("--requester", f"must be one of {', '.join(REQUESTERS)}")
-    flags = sorted({flag.strip() for flag in flags})
+    flags = sorted({clean(flag, "--flag", NAME_MAX) for flag in flags})
     unknown = [flag for flag in flags if flag not in CASE_FLAGS]
     if unknown:  # an unknown flag would be stored and its advice never sought
         raise InputError("--flag", f"unknown flag {unknown[0][:40]!r} (one of {', '.join(CASE_FLAGS)})")

@@ -239,3 +239,27 @@ def test_case_show_never_prints_control_or_bidi_characters_raw(store_url, monkey
     assert "\u202e" not in out and "\x1b" not in out
     assert "Robin \\u202eeromminneF\\x1b[2J" in out
     assert printable("Zoë\u200c") == "Zoë\u200c"
+
+
+# --- found by tests/test_cli_properties.py ---------------------------------------------------------------
+
+
+def test_a_flag_with_a_line_separator_is_refused_not_stripped(store_url, monkeypatch):
+    before = counts(store_url)
+    refused(ehc(monkeypatch, "2026-01-05", "case", "open", "--child-name", NAME, "--dob", "2015-03-02",
+                "--requested-on", "2026-01-05", "--requester", "parent", "--flag", "\u2028hi"), "--flag")
+    assert counts(store_url) == before
+
+
+@pytest.mark.parametrize("args", [("complaint", "escalated", "--complaint"), ("dispute", "escalated", "--dispute"),
+                                  ("mediation", "act-done", "--act")])
+def test_a_number_too_large_for_the_store_is_refused(store_url, no_prefect, monkeypatch, args):
+    ref = plan_in_force("2018-05-01", "2024-02-29", name=NAME)
+    group, command, option = args
+    extra = ["--mediation", "1"] if option == "--act" else []
+    refused_and_unwritten(store_url, monkeypatch, "2024-11-20", option, group, command, ref, "--on", "2024-11-20",
+                          *extra, option, "1180591620717411303424")
+
+
+def test_cease_review_prompts_refuses_an_empty_day(store_url, monkeypatch):
+    refused_and_unwritten(store_url, monkeypatch, "2026-06-30", "--on", "cease-review", "prompts", "--on", "")
