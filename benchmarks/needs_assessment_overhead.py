@@ -172,10 +172,12 @@ def main() -> None:
     os.environ["EHC_DATABASE_URL"] = f"sqlite:///{folder / 'ehc.db'}"
     os.environ["EHC_BENCH_BARE_DIR"] = str(folder)
 
+    from benchmarks.directory import load_directory
     from deployments.needs_assessment import serving
     from deployments.server import prefect_server
 
     db.upgrade()
+    load_directory()
     url, admin, described = prefect_database(args.prefect_database, folder)
     cases, shaped, shown, flat = [], [], [], []
     try:

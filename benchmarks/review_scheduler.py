@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from benchmarks.directory import load_directory
 from models import db, review_cycle
 from models.cases import Case, Child, Step
 from models.db import session
@@ -70,6 +71,7 @@ def main() -> None:
             url = f"sqlite:///{Path(folder) / 'bench.db'}"
             os.environ["EHC_DATABASE_URL"] = url
             db.upgrade(url)
+            load_directory(url)
             load(url, plans)
             busy, opened = timed("2024-04-01")  # summer term starts: reviews due in the autumn open
             quiet, none = timed("2024-04-02")

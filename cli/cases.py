@@ -8,6 +8,7 @@ import typer
 from cli.common import date_arg, input_errors, print_json
 from models import casework
 from models.db import session
+from models.errors import InputError
 from models.settings import settings, today
 from models.text import printable
 from models.vocabulary import CASE_FLAGS
@@ -22,13 +23,22 @@ def open_(
     requested_on: str = typer.Option(..., "--requested-on", help="YYYY-MM-DD: the day the LA received the request"),
     requester: str = typer.Option(..., "--requester", help="parent | young-person | setting | other"),
     flag: list[str] = typer.Option([], "--flag", help=FLAG_HELP),
+    parent_name: str | None = typer.Option(None, "--parent-name", help="the parent making or joining the request"),
+    parent_email: str | None = typer.Option(None, "--parent-email"),
+    parent_address: str | None = typer.Option(None, "--parent-address", help="postal address, without the postcode"),
+    parent_postcode: str | None = typer.Option(None, "--parent-postcode"),
 ) -> None:
     """Register a request for an EHC needs assessment; prints the new case reference."""
     born = date_arg(dob, "--dob")
     requested = date_arg(requested_on, "--requested-on")
+    details = {"email": parent_email, "address": parent_address, "postcode": parent_postcode}
+    if parent_name is None and any(details.values()):
+        raise InputError("--parent-name", "is needed with the parent's other details")
+    parent = {"name": parent_name, **details} if parent_name is not None else None
     with session() as s:
         case = casework.open_case(s, child_name=child_name, dob=born, requested_on=requested,
-                                  requester=requester, today=today(), actor=settings().actor, flags=flag)
+                                  requester=requester, today=today(), actor=settings().actor, flags=flag,
+                                  parent=parent)
         reference = case.reference
     typer.echo(reference)
 
@@ -44,7 +54,8 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
     if as_json:
         print_json({
             "reference": case.reference, "stage": case.stage, "status": case.status, "rule_set": case.rule_set,
-            "requested_on": case.requested_on,
+            "requested_on": case.requested_on, "caseworker": case.caseworker_email,
+            "current_setting_urn": case.current_setting_urn, "requested_setting_urn": case.requested_setting_urn,
             "steps": [{"key": st.key, "rule": st.rule_id, "role": st.role, "due": st.due_on, "target": st.target_on,
                        "disapplied": st.disapplied, "status": st.status, "completed_on": st.completed_on}
                       for st in steps],
@@ -54,7 +65,7 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
     # Plain lines, not a rich table: piped or in a narrow terminal, a table cut the dates short ("2025-02-…").
     typer.echo(f"{case.reference}  {printable(child.name)} (born {child.date_of_birth})")
     typer.echo(f"stage {case.stage} · status {case.status} · requested {case.requested_on} "
-               f"by {case.requester} · rule set {case.rule_set}")
+               f"by {case.requester} · rule set {case.rule_set} · caseworker {case.caseworker_email or 'none'}")
     rows = [("step", "rule", "who", "started", "due", "target", "status", "done")] + [
         (st.key, st.rule_id or "", st.role, str(st.started_on), f"{st.due_on}{'*' if st.disapplied else ''}",
          str(st.target_on or ""), st.status, str(st.completed_on or "")) for st in steps]

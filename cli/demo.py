@@ -24,7 +24,8 @@ from models.errors import InputError
 
 DEMO_FILES = {"ehc.db", "prefect.db", "prefect-server.log", "outbox-mail", "ehc.db-journal", "prefect.db-wal",
               "prefect.db-shm", "prefect.db-journal"}  # what a demo writes in its folder, removed by the next
-PERSONAL = {"--child-name", "--dob"}  # options whose values stay out of error messages
+PERSONAL = {"--child-name", "--dob", "--parent-name", "--parent-email", "--parent-address",
+            "--parent-postcode"}  # options whose values stay out of error messages
 WIDE = 120  # the timeline's columns, when the output is not a wide terminal
 Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails (as the driver)
 
@@ -82,7 +83,7 @@ def demo_command(whole_app: Callable[[], typer.Typer]) -> Callable:
 
 def run_demo(folder: Path, ehc: Ehc) -> None:
     """Own Prefect server and runner, the scripted cases driven, their timelines printed, the UI command."""
-    from deployments.demo import drive, load
+    from deployments.demo import DEMO_COUNCIL, drive, load
     from deployments.needs_assessment import serving
     from deployments.server import prefect_server
 
@@ -92,6 +93,7 @@ def run_demo(folder: Path, ehc: Ehc) -> None:
     shutil.rmtree(folder, ignore_errors=True)  # an earlier demo's stores
     folder.mkdir(parents=True)
     os.environ["EHC_DATABASE_URL"] = f"sqlite:///{folder / 'ehc.db'}"
+    os.environ.update(DEMO_COUNCIL)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS"):  # run logs go to the Prefect UI, not this terminal
         os.environ[f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL"] = "WARNING"
@@ -104,6 +106,10 @@ def run_demo(folder: Path, ehc: Ehc) -> None:
     os.environ.pop("EHC_TODAY", None)
     for story, ref in refs.items():
         print_timeline(ref, story)
+    first = next(iter(refs.values()))
+    for args in (["person", "list", first], ["case", "setting", first], ["caseload"]):  # the people, a school, the work
+        console.print(f"\n[bold]ehc {' '.join(args)}[/bold]")
+        console.print(ehc(args).rstrip(), highlight=False, soft_wrap=True)
     seconds = (dt.datetime.now() - started).total_seconds()
     console.print(f"\n{len(refs)} cases, {seconds:.0f} s. Open the Prefect UI on these runs (then "
                   "http://127.0.0.1:4200/runs, filter by tag case:EHC-…):")

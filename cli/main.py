@@ -25,6 +25,7 @@ GROUPS = {  # a command → the group that defines it
     "serve": "serve",
     "mediation": "disagreement", "appeal": "disagreement", "complaint": "disagreement", "dispute": "disagreement",
     "cease-review": "disagreement",
+    "person": "people", "contact": "people", "caseload": "people", "cannot-notify": "people",
 }
 
 
@@ -54,14 +55,17 @@ def _db(app: typer.Typer) -> None:
 
 
 def _assessment(app: typer.Typer) -> None:
-    from cli import cases, events
+    from cli import cases, events, people
 
     case_app = _group("Open and read EHC cases, decide whether to assess, start a case's run.")
     case_app.command("open")(cases.open_)
     case_app.command("show")(cases.show)
     case_app.command("decide")(events.decide)
     case_app.command("start")(events.start_run)
+    case_app.command("assign")(people.case_assign)
+    case_app.command("setting")(people.case_setting)
     app.add_typer(case_app, name="case")
+    events.setting_app.command("import")(people.setting_import)
     for name, sub in (("advice", events.advice_app), ("meeting", events.meeting_app), ("draft", events.draft_app),
                       ("setting", events.setting_app), ("final", events.final_app),
                       ("exception", events.exception_app)):
@@ -94,6 +98,15 @@ def _watch(app: typer.Typer) -> None:
     app.add_typer(outbox_app, name="outbox")
 
 
+def _people(app: typer.Typer) -> None:
+    from cli import people
+
+    app.add_typer(people.person_app, name="person")
+    app.add_typer(people.contact_app, name="contact")
+    app.add_typer(people.cannot_notify_app, name="cannot-notify")
+    app.command("caseload")(people.caseload_command)
+
+
 def _demo(app: typer.Typer) -> None:
     from cli import demo
 
@@ -122,7 +135,8 @@ def _disagreement(app: typer.Typer) -> None:
 
 
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "demo": _demo, "report": _report, "serve": _serve, "disagreement": _disagreement}
+            "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve,
+            "disagreement": _disagreement}
 
 
 def _commands_by_name() -> None:

@@ -1,17 +1,33 @@
-"""Email addresses as a caseworker enters them: checked for syntax when entered, never for deliverability.
+"""Contact data checked when it is entered: an email address (syntax only, never the network) and a UK postcode.
 
-A recipient goes into a message header, so an address with a line break (`…\r\nBcc: …`) must never reach the
-outbox: it would fail at the send, or worse, add a recipient."""
+A bad value is refused with the field named and never the value itself (it may be a family's address)."""
 
-from email_validator import EmailNotValidError, validate_email
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email as _validate_email
 
 from models.errors import InputError
 
+# the standard format of a UK postcode (BS 7666): outward code, then inward code of a digit and two letters
+POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9]"
+                      r"[ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$")
 
-def email_address(value: str, field_name: str) -> str:
-    """The address in its normal form (RFC 5321/5322 syntax, no DNS look-up), or InputError naming the field.
-    The error says what is wrong, not the address."""
+
+def validate_email(value: str, field: str) -> str:
+    """The address, normalised (its domain lower-cased); refused unless it is an email address by its syntax
+    (RFC 5321/5322, no DNS look-up). An address with a line break (`…\r\nBcc: …`) never reaches a header."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise InputError(field_name, f"not a valid email address: {exc}") from None
+        return _validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InputError(field, "is not an email address") from None
+
+
+def validate_postcode(value: str, field: str) -> str:
+    """A UK postcode in its standard written form (`SW1A 1AA`); refused unless it has the standard format."""
+    compact = re.sub(r"\s+", "", value.upper())
+    if not POSTCODE.match(compact):
+        raise InputError(field, "is not a UK postcode")
+    return f"{compact[:-3]} {compact[-3:]}"

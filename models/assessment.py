@@ -33,7 +33,7 @@ from models.casework import (
     not_in_future,
     open_step,
 )
-from models.contacts import contact_for
+from models.contacts import find_contact
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.vocabulary import (
@@ -144,7 +144,7 @@ def request_advice(s: Session, reference: str, source: str) -> list[Notice]:
     case = get_case(s, reference)
     sent_on = find_step(s, case, StepKey.ASSESS_DECISION).completed_on
     role = ADVICE_ROLES[AdviceSource(source)]
-    contact = None if role == Role.FAMILY else contact_for(s, role)
+    contact = None if role == Role.FAMILY else find_contact(s, role)  # nobody listed: the caseworker is asked
     step = add_step(s, case, key=advice_key(source), kind=StepKind.ADVICE, rule_id="advice.provide", role=role,
                     start=sent_on, source=source, organisation=contact.organisation if contact else None,
                     contact_id=contact.id if contact else None)
@@ -256,10 +256,10 @@ def draft_issued(s: Session, reference: str, on: dt.date, setting_requested: str
     add_step(s, case, key=StepKey.DRAFT_REPRESENTATIONS, kind=StepKind.DRAFT_REPRESENTATIONS,
              rule_id="plan.draft_representations", role=Role.FAMILY, start=on)
     if setting_requested:
-        contact = contact_for(s, Role.SENCO, setting_requested)  # the requested setting's own SENCO
+        contact = find_contact(s, Role.SENCO, setting_requested)  # the requested setting's own SENCO
         add_step(s, case, key=setting_consultation_key(), kind=StepKind.SETTING_CONSULTATION,
                  rule_id="plan.setting_consultation", role=Role.SENCO, start=on, organisation=setting_requested,
-                 contact_id=contact.id)
+                 contact_id=contact.id if contact else None)
     move_stage(s, case, Stage.REPRESENTATIONS, actor, "draft plan issued", on)
     return draft_notices(s, reference)
 

@@ -1,7 +1,7 @@
 """Case store tables: the child or young person, the case, its steps, contacts, clock exceptions, audit.
 
-Personal data (name, date of birth) lives only in `child`; everything that leaves the store (Prefect runs,
-logs, email subjects, errors) identifies a case by its reference.
+Personal data lives only in `child` (name, date of birth) and `person` (the family, `models.people`);
+everything that leaves the store (Prefect runs, logs, email subjects, errors) identifies a case by its reference.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ class Child(SQLModel, table=True):
     name_key: str | None = Field(default=None, sa_column=Column(sa.String, nullable=False, default=_name_key_default))
     date_of_birth: dt.date
     year_group_offset: int = 0  # out-of-year-group placement (spec §4)
-    family_email: str | None = None  # parent's or young person's address for notices
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
 
@@ -79,6 +78,9 @@ class Case(SQLModel, table=True):
     plan_issued_on: dt.date | None = None
     closed_on: dt.date | None = None
     closed_reason: str | None = None
+    caseworker_email: str | None = Field(default=None, index=True)  # the named caseworker, chased for the LA's steps
+    current_setting_urn: int | None = None  # DfE URN of the setting the child attends (`models.schools`)
+    requested_setting_urn: int | None = None  # the setting the family asked to be named in the plan
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
 

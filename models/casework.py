@@ -13,16 +13,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from models import statutory
+from models import people, statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step, name_key
 from models.errors import InputError
 from models.escalation import resolve_step_escalations
 from models.review import Review
+from models.settings import settings
 from models.text import NAME_MAX, NOTE_MAX, clean
 from models.vocabulary import (
     CASE_FLAGS,
     CaseStatus,
     ClosedReason,
+    PersonRole,
     Requester,
     ReviewStage,
     ReviewStatus,
@@ -124,9 +126,16 @@ def open_case(
     today: dt.date,
     actor: str,
     flags: Iterable[str] = (),
+    parent: dict | None = None,
 ) -> Case:
     """Register a request for an EHC needs assessment (CFA s36): its 6-week clock (reg 5(1)) and its 20 weeks
-    (reg 13(2)) start."""
+    (reg 13(2)) start. `parent` (name, email, address, postcode) records the parent with the request, and the
+    case goes to the default team (`EHC_DEFAULT_CASEWORKER`) until a caseworker is assigned."""
+    if parent:
+        try:
+            parent = people.check_fields({"role": PersonRole.PARENT, **parent})
+        except InputError as bad:  # named as the option was given: --parent-email
+            raise InputError(bad.field.replace("--", "--parent-", 1), bad.rule) from None
     child_name = clean(child_name, "--child-name", NAME_MAX)
     if requester not in REQUESTERS:
         raise InputError("--requester", f"must be one of {', '.join(REQUESTERS)}")
@@ -156,6 +165,7 @@ def open_case(
             requester=requester,
             flags=flags,
             stage=Stage.REQUEST,
+            caseworker_email=settings().default_caseworker,
         ))
     except IntegrityError as exc:
         if not any(name in str(exc.orig) for name in ONE_CHILD_ONE_CASE):
@@ -163,6 +173,8 @@ def open_case(
         raise InputError("--child-name", "this child already has an open case (opened at the same moment)") from None
     audit(s, case, actor, "request registered", on=requested_on, from_stage=None, to_stage=Stage.REQUEST,
           requester=requester)
+    if parent:
+        people.add_person(s, case, actor, **parent)
     add_step(s, case, key=StepKey.ASSESS_DECISION, kind=StepKind.DECISION_TO_ASSESS, rule_id="assess.decision",
              role=LA, start=requested_on)
     add_step(s, case, key=StepKey.PLAN_FINAL, kind=StepKind.FINAL_PLAN, rule_id="plan.final", role=LA,

@@ -1,16 +1,23 @@
 """The council's directory: who is asked for advice and who works each escalation queue, by role.
 
-Roles are the caseworker's words. A council loads its own directory into the `contact` table; until it does,
-the defaults below (example.org addresses) stand in, so the demo needs no set-up."""
+Roles are the caseworker's words. A council loads its own directory into the `contact` table (`ehc contact add`,
+`ehc contact import`); there are no stand-in addresses: a role with nobody in it is told to the case's
+caseworker, and what nobody can be told goes on the `cannot_notify` queue (`notifications.compose`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import Session, select
 
-from models.cases import Case, Child, Contact
+from models.addresses import validate_email
+from models.cases import AuditEvent, Contact
 from models.errors import InputError
+from models.imports import ImportReport, import_rows, read_rows
+from models.schools import get_setting, set_senco
+from models.vocabulary import Role
 
-FAMILY = "family"  # the parent, or the young person: their address is personal data, kept on `child`
+FAMILY = "family"  # the parent, or the young person: the people of a case (`models.people`)
 
 # advice source (reg 6(1)) → the role asked for it
 ADVICE_ROLES = {
@@ -25,46 +32,75 @@ ADVICE_ROLES = {
     "adult_social_care": "adult_social_care",
 }
 
-DEFAULT_CONTACTS = {
-    "sen_caseworker": ("SEN team", "sen.team@example.org"),
-    "sen_team_manager": ("SEN team", "sen.manager@example.org"),
-    "senco": ("Setting", "senco@example.org"),
-    "dco": ("Integrated Care Board", "dco@example.org"),
-    "social_care": ("Children's social care", "social.care@example.org"),
-    "social_care_manager": ("Children's social care", "social.care.manager@example.org"),
-    "educational_psychologist": ("Educational psychology service", "ep.service@example.org"),
-    "principal_ep": ("Educational psychology service", "principal.ep@example.org"),
-    "hi_teacher": ("Sensory support service", "hearing.support@example.org"),
-    "vi_teacher": ("Sensory support service", "vision.support@example.org"),
-    "careers_adviser": ("Careers service", "careers@example.org"),
-    "adult_social_care": ("Adult social care", "adult.social.care@example.org"),
-}
+DIRECTORY_ROLES = tuple(r for r in Role if r not in (Role.FAMILY, Role.LA))  # the family are people of a case
+CONTACT_COLUMNS = ("role", "organisation", "email")  # and optional `name`, `urn` (a setting's SENCO)
 
 
-def contact_for(s: Session, role: str, organisation: str | None = None) -> Contact:
-    """The contact for a role, at `organisation` where the directory has one there (a setting's own SENCO);
-    else the council's entry for the role, else the default one (written once)."""
+def find_contact(s: Session, role: str, organisation: str | None = None) -> Contact | None:
+    """The contact for a role, at `organisation` where the directory has one there (a setting's own SENCO),
+    else the council's first entry for the role; None where the directory has nobody."""
     if organisation is not None:
         contact = s.exec(select(Contact).where(Contact.role == role, Contact.organisation == organisation)
                          .order_by(Contact.id)).first()
         if contact is not None:
             return contact
-    contact = s.exec(select(Contact).where(Contact.role == role).order_by(Contact.id)).first()
-    if contact is not None:
-        return contact
-    if role not in DEFAULT_CONTACTS:
-        raise InputError("role", f"no contact for role {role!r}")
-    organisation, email = DEFAULT_CONTACTS[role]
-    contact = Contact(role=role, organisation=organisation, email=email)
-    s.add(contact)
-    s.flush()
+    return s.exec(select(Contact).where(Contact.role == role).order_by(Contact.id)).first()
+
+
+def contact_for(s: Session, role: str, organisation: str | None = None) -> Contact:
+    """As `find_contact`, but a role with nobody in the directory is an error."""
+    contact = find_contact(s, role, organisation)
+    if contact is None:
+        raise InputError("role", f"no contact for role {role!r} in the directory (`ehc contact add`)")
     return contact
 
 
-def family_email(s: Session, case: Case) -> str:
-    """Where notices to the family go; the address stays in the store and is never logged."""
-    child = s.get(Child, case.child_id)
-    return child.family_email or f"family+{case.reference.lower()}@example.org"
+def add_contact(s: Session, *, role: str, organisation: str | None, email: str, actor: str, name: str | None = None,
+                urn: str | None = None) -> tuple[Contact, str]:
+    """Add or update the directory's entry for a role in an organisation (one per pair): says "added", "updated"
+    or "unchanged", so loading the same directory twice changes nothing. With `urn`, the entry is that
+    setting's SENCO and the organisation is the setting's name."""
+    if role not in DIRECTORY_ROLES:
+        raise InputError("--role", f"must be one of {', '.join(DIRECTORY_ROLES)}")
+    email = validate_email(email, "--email")
+    setting = None
+    if urn:
+        if role != Role.SENCO:
+            raise InputError("--setting", "names the setting of a SENCO only")
+        setting = get_setting(s, urn, "--setting")
+        organisation = organisation or setting.name
+    if not (organisation or "").strip():
+        raise InputError("--organisation", "must not be empty")
+    organisation, name = organisation.strip(), (name or "").strip() or None
+    contact = s.exec(select(Contact).where(Contact.role == role, Contact.organisation == organisation)).first()
+    if contact is None:
+        contact, outcome = Contact(role=role, organisation=organisation, email=email, name=name), "added"
+    elif (contact.email, contact.name) == (email, name):
+        outcome = "unchanged"
+    else:
+        contact.email, contact.name, outcome = email, name, "updated"
+    s.add(contact)
+    s.flush()
+    if setting is not None and setting.senco_contact_id != contact.id:
+        set_senco(s, setting, contact)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    if outcome != "unchanged":
+        s.add(AuditEvent(actor=actor, action=f"contact {outcome}",
+                         detail={"contact": contact.id, "role": role, "organisation": organisation}))
+    return contact, outcome
+
+
+def import_contacts(s: Session, path: Path, actor: str) -> ImportReport:
+    """Load a directory CSV (columns role, organisation, email, and optionally name, urn); idempotent."""
+    def write(row: dict[str, str]) -> str:
+        return add_contact(s, role=row["role"], organisation=row["organisation"], email=row["email"], actor=actor,
+                           name=row.get("name"), urn=row.get("urn") or None)[1]
+
+    return import_rows(read_rows(path, CONTACT_COLUMNS), write, s.begin_nested)
+
+
+def directory(s: Session) -> list[Contact]:
+    return list(s.exec(select(Contact).order_by(Contact.role, Contact.organisation, Contact.id)))
 
 
 def staff_member(s: Session, who: str | None) -> str:

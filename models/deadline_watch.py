@@ -45,6 +45,7 @@ class OpenStep(NamedTuple):
     role: str
     started_on: dt.date
     due_on: dt.date
+    contact_id: int | None  # the directory entry asked (a setting's own SENCO): chased there too
 
 
 class Sweep(NamedTuple):
@@ -98,7 +99,7 @@ def steps_to_chase(s: Session, due_by: dt.date, wanted: dict[tuple[str, ...] | N
     """The steps to chase, as plain rows. With `wanted`, only those due on the listed dates (per group of step
     kinds; the key None stands for every other kind) or created after step `newer_than`."""
     st = Step.__table__.c
-    columns = (st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on)
+    columns = (st.id, st.case_id, st.kind, st.role, st.started_on, st.due_on, st.contact_id)
     if wanted is None:
         query = sa.select(*columns).where(*_chased(due_by))
     else:  # one index seek per date (`status = 'open' AND due_on IN …`), not a scan of the whole horizon
@@ -192,8 +193,9 @@ def chase(s: Session, on: dt.date, chases: list[DueChase], report: WatchReport) 
     """The notice of each chase and, once a step is overdue, its escalation opened or raised (with a notice to
     the queue, except the DCO's, who hears in one daily digest instead). Escalations are written in bulk."""
     chases = sorted(chases, key=lambda c: c.step.id)  # one order for every run: concurrent runs never deadlock
-    notices = [Notice(TIER_NOTICES[c.chase.tier], on, (Recipient(c.step.role),), case_id=c.step.case_id,
-                      step_id=c.step.id, occasion=c.chase.on.isoformat(), facts={"tier": c.chase.level})
+    notices = [Notice(TIER_NOTICES[c.chase.tier], on, (Recipient(c.step.role, c.step.contact_id),),
+                      case_id=c.step.case_id, step_id=c.step.id, occasion=c.chase.on.isoformat(),
+                      facts={"tier": c.chase.level})
                for c in chases]
     overdue = [c for c in chases if c.chase.tier in OVERDUE_TIERS]
     items = escalate_many(s, [Wanted(queue_for(c.step.role), c.step.case_id, c.step.id, c.chase.level)

@@ -54,11 +54,13 @@ class NoticeKind(StrEnum):
 @dataclass(frozen=True)
 class Recipient:
     """Who a notice goes to, by role; `contact_id` names a directory entry (a setting's own SENCO), `email` an
-    address given with the act (the new council's SEN team)."""
+    address given with the act (the new council's SEN team), `person_id` one of the case's people (the family,
+    expanded by `notifications.compose`)."""
 
     role: Role
     contact_id: int | None = None
     email: str | None = None
+    person_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.cases import Case, utcnow
-from models.vocabulary import OutboxStatus
+from models.vocabulary import Channel, OutboxStatus
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -27,7 +27,9 @@ class OutboxMessage(SQLModel, table=True):
     step_id: int | None = Field(default=None, foreign_key="step.id")
     kind: str  # the template: advice_request, reminder, due_today, overdue, escalation, dco_digest, ...
     recipient_role: str
-    recipient_email: str
+    recipient_email: str | None  # None for a letter
+    channel: str = Channel.EMAIL  # a letter waits for printing: the dispatcher sends email only
+    postal_address: str | None = None
     subject: str
     body_text: str
     body_html: str

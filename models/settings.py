@@ -20,6 +20,15 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///ehc.db"
     council_name: str = "Demo Borough Council"
+    # the council's own details for its notices (`models.council`, checked when a notice is written)
+    council_la_code: str | None = None  # DfE's 3-digit LA code: a setting with another code is out of area
+    council_address: str | None = None  # postal address, lines separated by commas
+    council_postcode: str | None = None
+    council_sen_team_email: str | None = None
+    council_sen_team_phone: str | None = None
+    council_mediation_adviser: str | None = None  # who a family contacts about mediation (reg 33): name and contact
+    council_sendiass: str | None = None  # the local SEND information, advice and support service: name and contact
+    default_caseworker: str | None = None  # the team address a new request is assigned to until a caseworker is
     actor: str = "caseworker"
     today: str | None = None  # YYYY-MM-DD: an injected clock for demos and tests
     # messages: where they go, and how much personal data a body may carry

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from models import statutory
-from models.addresses import email_address
+from models.addresses import validate_email
 from models.cases import Case, Step
 from models.casework import LA, add_step, close_case, complete_step, find_step, move_stage
 from models.errors import InputError
@@ -34,7 +34,7 @@ def begin_transfer_out(s: Session, case: Case, *, aware_on: dt.date, move_on: dt
     if under_way is not None:
         raise InputError("REF", f"{case.reference} already has a transfer to {under_way.details['to_council']} "
                                 "under way: record it sent (`ehc plan transferred`) before another")
-    to_email = email_address(to_email, "--to-email")
+    to_email = validate_email(to_email, "--to-email")
     step = add_step(s, case, key=StepKey.TRANSFER_SEND_PLAN, kind=StepKind.TRANSFER_OUT, rule_id="transfer.send_plan",
                     role=LA, start=aware_on, facts={"move_date": move_on.isoformat()},
                     details={"to_council": to_council.strip(), "to_email": to_email})

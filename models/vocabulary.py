@@ -200,6 +200,33 @@ class Role(StrEnum):
     NEW_COUNCIL = "new_council"
 
 
+class PersonRole(StrEnum):
+    """The people of a case (`person.role`): who holds parental responsibility, the young person, their social
+    worker."""
+
+    PARENT = "parent"
+    CARER = "carer"
+    YOUNG_PERSON = "young-person"
+    SOCIAL_WORKER = "social-worker"
+
+
+PARENTAL_ROLES = (PersonRole.PARENT, PersonRole.CARER)  # those with parental responsibility (CFA s83(2))
+
+
+class Prefers(StrEnum):
+    """How a person asked to be written to."""
+
+    EMAIL = "email"
+    POST = "post"
+
+
+class Channel(StrEnum):
+    """How an outbox row goes out: an email the dispatcher sends, or a letter to print and post."""
+
+    EMAIL = "email"
+    LETTER = "letter"
+
+
 class Queue(StrEnum):
     """The escalation queues."""
 

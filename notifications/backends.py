@@ -22,7 +22,7 @@ from typing import Protocol
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from models.addresses import email_address
+from models.addresses import validate_email
 from models.errors import InputError, shown
 from models.outbox import OutboxMessage
 from models.settings import settings
@@ -68,7 +68,7 @@ def recipient(message: OutboxMessage) -> str:
     """The message's address, or `Rejected` when it is not one (a row written before addresses were checked on
     entry, or by hand): a line break in it would inject a header."""
     try:
-        return email_address(message.recipient_email or "", "recipient")
+        return validate_email(message.recipient_email or "", "recipient")
     except InputError as exc:
         raise Rejected(scrub(str(exc))) from None
 
@@ -224,7 +224,7 @@ def configured_backend() -> Backend:
     """The backend named by `EHC_MAIL_BACKEND` (default `file`, into `EHC_MAIL_FOLDER`), its configuration checked
     before anything is claimed: a bad setting is an InputError naming the variable, not a batch left `sending`."""
     config = settings()
-    email_address(config.mail_from, "EHC_MAIL_FROM")
+    validate_email(config.mail_from, "EHC_MAIL_FROM")
     if config.mail_backend == "file":
         return FileBackend(mail_folder(config.mail_folder), config.mail_from)
     if config.mail_backend == "sendgrid":

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import statutory
+from models import cannot_notify, statutory
 from models.cases import Case, Child, Contact, Step, utcnow
-from models.contacts import contact_for, family_email
+from models.contacts import find_contact
+from models.council import council_details
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.outbox import Written, existing_keys, insert_new
+from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
-from models.vocabulary import ADVICE_LABELS, AppealOutcome, OutboxStatus, Role
+from models.vocabulary import ADVICE_LABELS, AppealOutcome, Channel, OutboxStatus, Role
 from notifications.render import render
 
+COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
 
 TEMPLATES = {  # notice kind → template, where they differ
@@ -105,7 +110,8 @@ def key(notice: Notice, recipient: Recipient | None = None) -> str:
             base = f"{base}:{notice.occasion}"
     if recipient is None or len(notice.recipients) == 1:
         return base
-    return f"{base}:to:{recipient.role}:{recipient.contact_id or recipient.email or ''}"
+    who = f"person:{recipient.person_id}" if recipient.person_id else recipient.contact_id or recipient.email or ""
+    return f"{base}:to:{recipient.role}:{who}"
 
 
 def _long_date(d: dt.date) -> str:
@@ -190,41 +196,76 @@ DISAGREEMENT = (NoticeKind.MEDIATION_ARRANGING, NoticeKind.MEDIATION_HEALTH, Not
                 NoticeKind.DISPUTE_RAISED, NoticeKind.DISPUTE_RESOLVED)
 
 
+class Delivery(NamedTuple):
+    role: str
+    channel: str
+    email: str | None
+    postal_address: str | None
+
+
+class Unreachable(Exception):
+    """Nobody a notice can be sent to: it goes on the `cannot_notify` queue with the reason (no personal data)."""
+
+
 class _Addresses:
-    """Contacts by role, looked up once per `write`; the council's own steps go to the SEN caseworkers."""
+    """Who a `write` sends to, looked up once each: the directory by role, the case's people, their caseworker.
+
+    The council's own steps (and roles with nobody in the directory) go to the case's named caseworker, else the
+    directory's SEN caseworkers; the family's notices to the people `models.people.family_recipients` chooses."""
 
     def __init__(self, s: Session) -> None:
-        self.s, self.cache = s, {}
+        self.s, self.cache, self.people, self.children = s, {}, {}, {}
 
-    def role_for(self, role: str) -> str:
-        """The role a message goes to: the council's own steps, and roles with no contact, go to the SEN team."""
-        if role == Role.LA:
-            return Role.SEN_CASEWORKER
-        try:
-            self.email(role)
-        except InputError:
-            return Role.SEN_CASEWORKER
-        return role
-
-    def email(self, role: str) -> str:
+    def contact(self, role: str) -> Contact | None:
         if role not in self.cache:
-            self.cache[role] = contact_for(self.s, role).email
+            self.cache[role] = find_contact(self.s, role)
         return self.cache[role]
 
-    def address(self, recipient: Recipient, case: Case | None) -> tuple[str, str]:
-        """(role, address) for a recipient: an address given with the act, the named contact, the family's, or
-        the directory's entry for the role."""
+    def caseworker(self, case: Case | None) -> Delivery:
+        if case is not None and case.caseworker_email:
+            return Delivery(Role.SEN_CASEWORKER, Channel.EMAIL, case.caseworker_email, None)
+        team = self.contact(Role.SEN_CASEWORKER)
+        if team is None:
+            raise Unreachable("no caseworker named on the case and no SEN caseworker in the directory")
+        return Delivery(Role.SEN_CASEWORKER, Channel.EMAIL, team.email, None)
+
+    def load_people(self, case_ids: set[int]) -> None:
+        wanted = case_ids - set(self.people)
+        self.people.update(people_of(self.s, wanted))
+
+    def family(self, case: Case | None, on: dt.date) -> tuple[list[Person], str | None]:
+        """The people the family's notices go to on `on`, or why there is nobody."""
+        if case is None:
+            return [], "no case"
+        self.load_people({case.id})
+        if case.child_id not in self.children:
+            self.children[case.child_id] = self.s.get(Child, case.child_id)
+        return family_recipients(self.people[case.id], self.children[case.child_id], on)
+
+    def address(self, recipient: Recipient, case: Case | None, on: dt.date) -> Delivery:
+        """How a recipient is reached: an address given with the act, one of the case's people, the named
+        contact, the directory's entry for the role, or the caseworker; raises Unreachable."""
         if recipient.email:
-            return recipient.role, recipient.email
+            return Delivery(recipient.role, Channel.EMAIL, recipient.email, None)
+        if recipient.person_id is not None:
+            person = next(p for p in self.people[case.id] if p.id == recipient.person_id)
+            way = reach(person)
+            if way is None:
+                raise Unreachable(f"{person.role} (person {person.id}) has no email address and no postal address")
+            return Delivery(recipient.role, *way)
         if recipient.role == Role.FAMILY:
-            return Role.FAMILY, family_email(self.s, case)
-        role = self.role_for(recipient.role)
-        if recipient.contact_id is not None and role == recipient.role:
+            raise Unreachable(self.family(case, on)[1])
+        if recipient.role in (Role.LA, Role.SEN_CASEWORKER):
+            return self.caseworker(case)
+        if recipient.contact_id is not None:
             cached = f"contact:{recipient.contact_id}"
             if cached not in self.cache:
-                self.cache[cached] = self.s.get(Contact, recipient.contact_id).email
-            return role, self.cache[cached]
-        return role, self.email(role)
+                self.cache[cached] = self.s.get(Contact, recipient.contact_id)
+            return Delivery(recipient.role, Channel.EMAIL, self.cache[cached].email, None)
+        contact = self.contact(recipient.role)
+        if contact is None:  # nobody in the directory for the role: the case's caseworker hears instead
+            return self.caseworker(case)
+        return Delivery(recipient.role, Channel.EMAIL, contact.email, None)
 
 
 def _about_child(s: Session, case: Case | None, allowed: str) -> dict:
@@ -279,31 +320,57 @@ def check_personal_data(config: Settings) -> None:
         raise InputError("EHC_PERSONAL_DATA_IN_MESSAGES", f"must be one of {', '.join(PERSONAL_DATA)}")
 
 
+def expand_family(addresses: _Addresses, notice: Notice, case: Case | None) -> Notice:
+    """A notice to the family, as one recipient per person told (two parents: two rows); left to the family as
+    a whole where nobody can be told, so that it reaches the `cannot_notify` queue under its usual key."""
+    if case is None or not any(r.role == Role.FAMILY and not r.email for r in notice.recipients):
+        return notice
+    people = addresses.family(case, notice.on)[0]
+    recipients = []
+    for r in notice.recipients:
+        if r.role == Role.FAMILY and not r.email and people:
+            recipients += [Recipient(Role.FAMILY, person_id=p.id) for p in people]
+        else:
+            recipients.append(r)
+    return replace(notice, recipients=tuple(recipients))
+
+
 def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
     """Write each notice's outbox rows in the caller's transaction, in bulk; returns the rows this call wrote (a
-    row whose key is already in the outbox, written by an earlier or a concurrent run, is not written again)."""
+    row whose key is already in the outbox, written by an earlier or a concurrent run, is not written again). A
+    recipient nobody can reach goes on the `cannot_notify` queue instead, for the case's caseworker."""
     notices = list(notices)
     if not notices:
         return []
     config = settings()  # read once: building the settings costs milliseconds
     check_personal_data(config)
+    details = council_details(config)
+    cases = _by_id(s, Case, {n.case_id for n in notices if n.case_id})
+    addresses = _Addresses(s)
+    addresses.load_people(set(cases))
+    notices = [expand_family(addresses, n, cases.get(n.case_id)) for n in notices]
     keyed = [(n, r, key(n, r)) for n in notices for r in n.recipients]
     written = existing_keys(s, [k for _, _, k in keyed])
     wanted = [(n, r, k) for n, r, k in keyed if k not in written]
-    cases = _by_id(s, Case, {n.case_id for n, _, _ in wanted if n.case_id})
     steps = _by_id(s, Step, {n.step_id for n, _, _ in wanted if n.step_id})
-    addresses, rows, contexts, now = _Addresses(s), [], {}, utcnow()
+    rows, contexts, now = [], {}, utcnow()
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
+        template = TEMPLATES.get(notice.kind, str(notice.kind))
+        try:
+            to = addresses.address(recipient, case, notice.on)
+        except Unreachable as nobody:
+            cannot_notify.record(s, key=k, case=case, step=step, kind=template, role=recipient.role,
+                                 reason=str(nobody), on=notice.on, actor=COMPOSE_ACTOR)
+            continue
         if id(notice) not in contexts:
-            contexts[id(notice)] = wording(s, config, notice, case, step)
-        role, email = addresses.address(recipient, case)
-        kind = TEMPLATES.get(notice.kind, str(notice.kind))
-        rendered = render(kind, {"reference": case.reference if case else None, **contexts[id(notice)]})
-        rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": kind,
-                     "recipient_role": role, "recipient_email": email, "subject": rendered.subject,
-                     "body_text": rendered.text, "body_html": rendered.html, "on": notice.on,
-                     "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now})
+            contexts[id(notice)] = {**wording(s, config, notice, case, step), "council_details": details}
+        rendered = render(template, {"reference": case.reference if case else None, **contexts[id(notice)]})
+        rows.append({"idempotency_key": k, "case_id": notice.case_id, "step_id": notice.step_id, "kind": template,
+                     "recipient_role": to.role, "recipient_email": to.email, "channel": to.channel,
+                     "postal_address": to.postal_address, "subject": rendered.subject, "body_text": rendered.text,
+                     "body_html": rendered.html, "on": notice.on, "status": OutboxStatus.PENDING, "attempts": 0,
+                     "created_at": now})
     return insert_new(s, rows)
 
 

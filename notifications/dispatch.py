@@ -22,6 +22,7 @@ from sqlmodel import Session
 from models.db import session
 from models.errors import InputError
 from models.outbox import OutboxMessage
+from models.vocabulary import Channel
 from notifications.backends import Backend, Delivery, Rejected, RetryLater
 
 LEASE = dt.timedelta(minutes=10)
@@ -55,7 +56,8 @@ def _due(now: dt.datetime):
     c = OUTBOX.c
     waiting = sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)
     lease_over = sa.and_(c.status == "sending", c.next_attempt_at <= now)
-    return sa.or_(sa.and_(c.status == "pending", waiting), lease_over)
+    emails = c.channel == Channel.EMAIL  # a letter stays pending until it is printed (no backend posts yet)
+    return sa.and_(emails, sa.or_(sa.and_(c.status == "pending", waiting), lease_over))
 
 
 def claim(s: Session, now: dt.datetime, limit: int) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from models.cases import Case, Step
 from models.outbox import OutboxMessage, find
+from models.vocabulary import Channel
 from notifications.render import render
 
 
@@ -22,11 +23,13 @@ def enqueue(
     idempotency_key: str,
     kind: str,
     recipient_role: str,
-    recipient_email: str,
+    recipient_email: str | None,
     on: dt.date,
     context: dict,
     case: Case | None = None,
     step: Step | None = None,
+    channel: str = Channel.EMAIL,
+    postal_address: str | None = None,
 ) -> OutboxMessage:
     """Write a message to the outbox once; a second call with the same key returns the first row unchanged."""
     existing = find(s, idempotency_key)
@@ -40,6 +43,8 @@ def enqueue(
         kind=kind,
         recipient_role=recipient_role,
         recipient_email=recipient_email,
+        channel=channel,
+        postal_address=postal_address,
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,

@@ -7,8 +7,11 @@ from __future__ import annotations
 from prefect import task
 from prefect.artifacts import create_table_artifact
 
+from models import cannot_notify
 from models.db import session
 from models.escalation import QUEUES, queue_items
+
+CANNOT_NOTIFY_KEY = "queue-cannot-notify"
 
 
 def artifact_key(queue: str) -> str:
@@ -18,7 +21,8 @@ def artifact_key(queue: str) -> str:
 
 @task(name="publish queues")
 def publish_queues() -> dict[str, int]:
-    """One table artifact per queue, same key every run, so the UI always shows the queue as it stands."""
+    """One table artifact per queue, and one of the `cannot_notify` queue, same key every run, so the UI always
+    shows each queue as it stands."""
     sizes = {}
     with session() as s:
         for queue in QUEUES:
@@ -29,4 +33,10 @@ def publish_queues() -> dict[str, int]:
             create_table_artifact(rows or [{"escalation": "", "case": "queue empty"}], key=artifact_key(queue),
                                   description=f"Open escalations on the {queue} queue ({len(items)}), oldest first.")
             sizes[str(queue)] = len(items)
+        unreachable = cannot_notify.items(s)
+        rows = [{"item": i.id, "case": i.reference or "", "notice": i.kind, "to": i.recipient_role,
+                 "reason": i.reason, "caseworker": i.caseworker or "", "on": i.on.isoformat()} for i in unreachable]
+        create_table_artifact(rows or [{"item": "", "case": "queue empty"}], key=CANNOT_NOTIFY_KEY,
+                              description=f"Notices nobody could be sent ({len(unreachable)}), for each case's "
+                                          "caseworker, oldest first.")
     return sizes

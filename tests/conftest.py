@@ -18,6 +18,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 POSTGRES_URL = os.environ.get("EHC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
+DIRECTORY = Path(__file__).resolve().parent / "directory.csv"
 
 
 BACKENDS = ["sqlite"] + (["postgresql"] if db.server_answers(POSTGRES_URL) else [])
@@ -64,6 +65,19 @@ def store_url(request, tmp_path, monkeypatch) -> str:
     yield url
     if request.param == "sqlite":
         db.dispose_engine(url)
+
+
+@pytest.fixture(autouse=True)
+def directory(request) -> None:
+    """A test that has a case store has the council's directory too (`tests/directory.csv`): the engine has no
+    stand-in addresses of its own."""
+    if "store_url" not in request.fixturenames:
+        return
+    request.getfixturevalue("store_url")
+    from models.contacts import import_contacts
+
+    with db.session() as s:
+        assert not import_contacts(s, DIRECTORY, "test").bad
 
 
 @pytest.fixture(scope="session")

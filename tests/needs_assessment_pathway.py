@@ -17,7 +17,7 @@ REFUSED_TO_ISSUE = Script("refused_to_issue", "refused to issue", "Elif Marsh-Te
                    for src in ("parent", "education", "health", "social_care", "ep")],
     "2026-03-30": [["meeting", "held", "{ref}", "--on", "2026-03-30", "--attended", "parent", "--no-child-views"]],
     "2026-04-06": [["plan", "decide", "{ref}", "--issue", "no", "--on", "2026-04-06"]],
-})
+}, parent={"name": "Mert Marsh-Test", "email": "mert.marsh@family.example.org"})
 DEMO_SCRIPTS = load()  # name → script, as `ehc demo` drives them
 SCRIPTS = (*DEMO_SCRIPTS.values(), REFUSED_TO_ISSUE)
 

@@ -31,6 +31,10 @@ def test_the_demo_finishes_and_prefect_holds_no_personal_data_after_it(tmp_path)
     scripts = load().values()
     assert len(refs) == len(scripts) and all(sc.story in done.stdout for sc in scripts)
     assert f"sqlite+aiosqlite:///{folder / 'prefect.db'} prefect server start" in done.stdout.replace("\n", "")
+    first = min(refs)  # the people of the first case, its school by URN, and the caseload
+    assert f"{first}: current 100001 Oakfield Primary (in area)" in done.stdout
+    assert "parent  Grace Okonjo-Demo" in done.stdout
+    assert f"{first}  plan_in_force  a.caseworker@example.org" in done.stdout
 
     with prefect_server(f"sqlite+aiosqlite:///{folder / 'prefect.db'}", tmp_path / "server.log"):
         assert [case_run(ref).state.name for ref in refs] == ["Completed"] * len(refs)

@@ -48,6 +48,7 @@ def personal_data() -> list[str]:
     found = []
     for sc in SCRIPTS:
         found += [sc.child_name, *sc.child_name.replace("-", " ").split(), sc.dob]
+        found += [sc.parent[k] for k in ("name", "email", "address") if k in sc.parent]  # the family's details
     return [p for p in found if p not in ("Demo", "Test")]
 
 

@@ -5,13 +5,16 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.appeals  # noqa: F401
+import models.cannot_notify  # noqa: F401
 import models.cases  # noqa: F401  (registers the tables)
 import models.complaints  # noqa: F401
 import models.disputes  # noqa: F401
 import models.escalation  # noqa: F401
 import models.mediation  # noqa: F401
 import models.outbox  # noqa: F401
+import models.people  # noqa: F401
 import models.review  # noqa: F401
+import models.schools  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0005_disagreement'
-down_revision = '0003'  # 0004_people once 0003 and 0004 are merged
+down_revision = '0004_people'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,67 @@
+"""The named caseworker of a case and their caseload: every open case with its stage, its next statutory
+date and what is overdue. Set-based: three queries whatever the number of cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, func, select
+
+from models.addresses import validate_email
+from models.cannot_notify import CannotNotify
+from models.cases import AuditEvent, Case, Step
+from models.errors import InputError
+from models.vocabulary import CaseStatus, Role, StepStatus
+
+
+def assign(s: Session, case: Case, caseworker: str, actor: str) -> Case:
+    """Name the case's caseworker: the council's own steps are chased at them from now on."""
+    email = validate_email(caseworker, "--caseworker")
+    if case.status == CaseStatus.CLOSED:
+        raise InputError("REF", f"{case.reference} is closed")
+    before, case.caseworker_email = case.caseworker_email, email
+    s.add(case)
+    s.add(AuditEvent(case_id=case.id, actor=actor, action="caseworker assigned",
+                     detail={"from": before, "to": email}))
+    return case
+
+
+@dataclass
+class CaseloadRow:
+    reference: str
+    stage: str
+    status: str
+    caseworker: str | None
+    next_step: str | None = None
+    next_due: dt.date | None = None
+    overdue: list[str] = field(default_factory=list)  # step keys past their statutory date
+    cannot_notify: int = 0
+
+
+def caseload(s: Session, on: dt.date, caseworker: str | None = None) -> list[CaseloadRow]:
+    """Open cases (and plans in force), soonest statutory date first. Overdue: the steps the watch chases (not
+    the family's, not set aside by a clock exception) whose date has passed."""
+    cases = select(Case.id, Case.reference, Case.stage, Case.status, Case.caseworker_email).where(
+        Case.status != CaseStatus.CLOSED)
+    if caseworker is not None:
+        cases = cases.where(Case.caseworker_email == caseworker)
+    rows = {cid: CaseloadRow(ref, stage, status, worker) for cid, ref, stage, status, worker in s.exec(cases)}
+    if not rows:
+        return []
+    ids = list(rows)
+    steps = (select(Step.case_id, Step.key, Step.due_on, Step.role, Step.disapplied)
+             .where(col(Step.case_id).in_(ids), Step.status == StepStatus.OPEN).order_by(Step.due_on, Step.id))
+    for case_id, key, due_on, role, disapplied in s.exec(steps):
+        row = rows[case_id]
+        if row.next_due is None:
+            row.next_step, row.next_due = key, due_on
+        if due_on < on and not disapplied and role != Role.FAMILY:
+            row.overdue.append(key)
+    unreachable = (select(CannotNotify.case_id, func.count())
+                   .where(col(CannotNotify.case_id).in_(ids), col(CannotNotify.resolved_at).is_(None))
+                   .group_by(CannotNotify.case_id))
+    for case_id, count in s.exec(unreachable):
+        rows[case_id].cannot_notify = count
+    far = dt.date.max
+    return sorted(rows.values(), key=lambda r: (r.next_due or far, r.reference))
