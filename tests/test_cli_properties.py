@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from models import db, statutory
+from models.contacts import DIRECTORY_ROLES
 from models.text import NOTE_MAX
 from models.vocabulary import (
     ADVICE_ROLES,
@@ -34,7 +35,9 @@ from models.vocabulary import (
     DisputeParty,
     DisputeSubject,
     MediationIssue,
+    PersonRole,
     PhaseTransfer,
+    Prefers,
     Queue,
     Requester,
     ReviewDecision,
@@ -59,6 +62,7 @@ class Bad(NamedTuple):
 
 Date, Ref, Text, Id = (functools.partial(Bad, kind) for kind in ("date", "ref", "text", "id"))
 Email, Fact, Clock = (functools.partial(Bad, kind) for kind in ("email", "fact", "exception"))
+Optional, Postcode = (functools.partial(Bad, kind) for kind in ("optional", "postcode"))  # optional: "" clears it
 
 
 def One(value: str, allowed) -> Bad:  # noqa: N802 (read as the other markers)
@@ -79,7 +83,9 @@ BASELINES: dict[str, list] = {
     "serve": ["--host", "127.0.0.1", "--port", Id("4200"), "--dir", ".ehc-site"],  # a host or folder: not text
     "db upgrade": [],
     "case open": ["--child-name", Text("Sam Sample"), "--dob", Date("2016-04-04"), "--requested-on",
-                  Date("2026-01-05"), "--requester", One("parent", Requester), "--flag", One("hi", CASE_FLAGS)],
+                  Date("2026-01-05"), "--requester", One("parent", Requester), "--flag", One("hi", CASE_FLAGS),
+                  "--parent-name", Text("Pat Sample"), "--parent-email", Email("pat@example.org"), "--parent-address",
+                  Optional("1 High Street"), "--parent-postcode", Postcode("SW1A 1AA")],
     "case show": [Ref(A)],
     "case decide": [Ref(A), "--assess", One("yes", ("yes", "no")), *ON],
     "case start": [Ref(A)],
@@ -144,6 +150,25 @@ BASELINES: dict[str, list] = {
     "cease-review prompts": ["--on", Date("2026-06-29")],
     "cease-review left-education": [Ref(P), *ON],
     "cease-review considered": [Ref(P), *ON],
+    "caseload": ["--caseworker", Email("ada.caseworker@council.example.org")],
+    "case assign": [Ref(A), "--caseworker", Email("ada.caseworker@council.example.org")],
+    "case setting": [Ref(A), "--current", Id("100000"), "--requested", Id("100001")],  # DfE URNs
+    "setting import": ["gias.csv"],  # a file: its rows are checked by tests/test_people.py
+    "person add": [Ref(A), "--role", One("parent", PersonRole), "--name", Text("Pat Example"), "--email",
+                   Email("pat@example.org"), "--address", Optional("1 High Street"), "--postcode",
+                   Postcode("SW1A 1AA"), "--phone", Optional("020 7946 0000"), "--prefers", One("email", Prefers),
+                   "--needs", Optional("easy read")],
+    "person update": [Ref(A), Id("1"), "--name", Text("Pat Example"), "--email", Email("pat@example.org"),
+                      "--address", Optional("1 High Street"), "--postcode", Postcode("SW1A 1AA"), "--phone",
+                      Optional("020 7946 0000"), "--prefers", One("email", Prefers), "--needs",
+                      Optional("easy read")],
+    "person list": [Ref(A)],
+    "contact add": ["--role", One("senco", DIRECTORY_ROLES), "--organisation", Text("Oak Primary"), "--email",
+                    Email("senco@oak.example.org"), "--name", Optional("Lee Senco"), "--setting", Id("100000")],
+    "contact list": [],
+    "contact import": ["contacts.csv"],
+    "cannot-notify list": ["--caseworker", Email("ada.caseworker@council.example.org")],
+    "cannot-notify resolve": [Id("1"), "--note", Text("told by phone")],
 }
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -187,6 +212,10 @@ def bad_values(bad: Bad) -> st.SearchStrategy[str]:
     if bad.kind == "text":
         return st.one_of(empty, st.text(alphabet=" \u00a0\u2003\u3000", min_size=1, max_size=5),
                          _spoilt(bad.value), LONG)
+    if bad.kind == "optional":
+        return st.one_of(_spoilt(bad.value), LONG)
+    if bad.kind == "postcode":
+        return st.one_of(st.sampled_from(["SW1A", "12345", "SW1A 1AA 1AA", "ZZ"]), _spoilt(bad.value), LONG)
     if bad.kind == "choice":
         return st.one_of(empty, st.sampled_from([a.upper() for a in bad.allowed if a.upper() not in bad.allowed]),
                          st.text(max_size=20).filter(lambda v: v not in bad.allowed), _spoilt(bad.value), LONG)

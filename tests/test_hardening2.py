@@ -263,3 +263,25 @@ def test_a_number_too_large_for_the_store_is_refused(store_url, no_prefect, monk
 
 def test_cease_review_prompts_refuses_an_empty_day(store_url, monkeypatch):
     refused_and_unwritten(store_url, monkeypatch, "2026-06-30", "--on", "cease-review", "prompts", "--on", "")
+
+
+PEOPLE_REFUSALS = {  # (field, the command after `ehc`, {ref} the case's reference)
+    "needs padded": ("--needs", ["person", "add", "{ref}", "--role", "parent", "--name", "Pat", "--needs",
+                                 "\u2028easy read"]),
+    "email empty": ("--email", ["person", "add", "{ref}", "--role", "parent", "--name", "Pat", "--email", ""]),
+    "name bidi": ("--name", ["person", "add", "{ref}", "--role", "parent", "--name", "Pat \u202eX"]),
+    "caseload empty": ("--caseworker", ["caseload", "--caseworker", ""]),
+    "cannot-notify empty": ("--caseworker", ["cannot-notify", "list", "--caseworker", ""]),
+    "email padded": ("--caseworker", ["cannot-notify", "list", "--caseworker", "\r\nada@council.example.org"]),
+    "setting empty": ("--setting", ["contact", "add", "--role", "senco", "--organisation", "Oak", "--email",
+                                    "senco@oak.example.org", "--setting", ""]),
+    "organisation control": ("--organisation", ["contact", "add", "--role", "senco", "--organisation", "Oak\x1b[2J",
+                                                "--email", "senco@oak.example.org"]),
+    "id too large": ("ID", ["cannot-notify", "resolve", "1180591620717411303424", "--note", "told"]),
+}
+
+
+@pytest.mark.parametrize("field, args", PEOPLE_REFUSALS.values(), ids=PEOPLE_REFUSALS.keys())
+def test_the_people_commands_refuse_bad_text_empty_filters_and_huge_ids(store_url, monkeypatch, field, args):
+    ref = opened(monkeypatch)
+    refused_and_unwritten(store_url, monkeypatch, "2026-01-05", field, *[a.format(ref=ref) for a in args])
