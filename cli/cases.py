@@ -10,6 +10,7 @@ from models import assessment, casework
 from models.db import session
 from models.errors import InputError
 from models.settings import settings, today
+from models.text import printable
 from models.vocabulary import CASE_FLAGS
 from notifications import compose
 
@@ -66,7 +67,7 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
         })
         return
     # Plain lines, not a rich table: piped or in a narrow terminal, a table cut the dates short ("2025-02-…").
-    typer.echo(f"{case.reference}  {child.name} (born {child.date_of_birth})")
+    typer.echo(f"{case.reference}  {printable(child.name)} (born {child.date_of_birth})")
     typer.echo(f"stage {case.stage} · status {case.status} · requested {case.requested_on} "
                f"by {case.requester} · rule set {case.rule_set} · caseworker {case.caseworker_email or 'none'}")
     rows = [("step", "rule", "who", "started", "due", "target", "status", "done")] + [
@@ -78,4 +79,4 @@ def show(reference: str = typer.Argument(..., metavar="REF"), as_json: bool = ty
     if any(st.disapplied for st in steps):
         typer.echo("* disapplied by a clock exception: due as soon as practicable; the target is local practice")
     for e in exceptions:
-        typer.echo(f"exception {e.kind} {e.start_on} … {e.end_on}: {e.evidence_note}")
+        typer.echo(f"exception {e.kind} {e.start_on} … {e.end_on}: {printable(e.evidence_note)}")

@@ -18,6 +18,7 @@ from models.statutory import parse_date
 console = Console()
 err_console = Console(stderr=True)
 BAD_INPUT = 2
+ID_RANGE = {"min": 1, "max": 2**63 - 1}  # a row id; a larger number would overflow the database's integer
 
 
 def fail(field_name: str, rule: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import date_arg, input_errors, print_json
+from cli.common import ID_RANGE, date_arg, input_errors, print_json
 from models import appeals, casework, cease_prompts, complaints, disputes, mediation
 from models.db import session
 from models.settings import settings, today
@@ -60,8 +60,9 @@ def mediation_held(reference: str = REF, about: str = ABOUT, on: str = ON,
 
 @mediation_app.command("act-done")
 @input_errors
-def mediation_act_done(reference: str = REF, n: int = typer.Option(..., "--mediation", help="its number"),
-                       act: int = typer.Option(..., "--act", help="the act's number"), on: str = ON) -> None:
+def mediation_act_done(reference: str = REF, n: int = typer.Option(..., "--mediation", help="its number", **ID_RANGE),
+                       act: int = typer.Option(..., "--act", help="the act's number", **ID_RANGE),
+                       on: str = ON) -> None:
     """An act of a mediation agreement is done (reg 42)."""
     record(ev.MediationActDone(reference=reference, mediation=n, act=act, on=date_arg(on, "--on")), "agreed act done")
 
@@ -183,8 +184,8 @@ def show_data(s, case) -> dict:
 
 # --- complaints and disputes ---------------------------------------------------------------------
 
-N_COMPLAINT = typer.Option(None, "--complaint", help="its number (default: the latest)")
-N_DISPUTE = typer.Option(None, "--dispute", help="its number (default: the latest)")
+N_COMPLAINT = typer.Option(None, "--complaint", help="its number (default: the latest)", **ID_RANGE)
+N_DISPUTE = typer.Option(None, "--dispute", help="its number (default: the latest)", **ID_RANGE)
 FINDING = typer.Option(..., "--finding", help="upheld | partly-upheld | not-upheld")
 
 
@@ -273,7 +274,7 @@ def dispute_show(reference: str = REF) -> None:
 @input_errors
 def cease_review_prompts(on: str | None = typer.Option(None, "--on", help="YYYY-MM-DD (default today)")) -> None:
     """Open a prompt for every young person with a plan in force who has reached 25."""
-    day = date_arg(on, "--on") if on else today()
+    day = date_arg(on, "--on") if on is not None else today()  # given empty (an unset variable): refused
     with session() as s:
         opened = len(cease_prompts.prompt_aged_25(s, day, settings().actor))
     typer.echo(f"{opened} cease review prompt{'' if opened == 1 else 's'} opened")

@@ -4,11 +4,11 @@ is down loses nothing: the run reads the store when it next runs. The groups are
 
 from __future__ import annotations
 
-import httpx
 import typer
-from prefect.exceptions import PrefectException
+from prefect.exceptions import ObjectNotFound
 
-from cli.common import date_arg, err_console, input_errors
+from cli.common import date_arg, input_errors
+from cli.runs import UNREACHABLE, reach
 from models import casework, statutory
 from models.db import session
 from models.errors import InputError
@@ -23,6 +23,8 @@ from tasks.request import DecisionToAssess
 REF = typer.Argument(..., metavar="REF", help="the case reference, EHC-YYYY-NNNNN")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD: the day it happened")
 REASONS = typer.Option(None, "--reasons", help="a refusal's reasons, stated in its notice to the family")
+SERVED = ("a case's run needs a Prefect server and the deployment served: `ehc serve`, or "
+          "`python -m deployments.needs_assessment` with PREFECT_API_URL set")
 
 advice_app = typer.Typer(help="Advice for the assessment (reg 6-8).", no_args_is_help=True)
 meeting_app = typer.Typer(help="The co-production meeting.", no_args_is_help=True)
@@ -45,18 +47,9 @@ def record(event: waiting.CaseEvent, what: str) -> None:
 
 
 def wake(event: waiting.CaseEvent) -> str:
-    """Wake the case's run after an act is recorded. Without a Prefect API, or with one that does not answer, the
-    act stands (the store is the truth) and a warning says so: the next watch brings the run in line."""
-    if not waiting.api_configured():
-        err_console.print(f"warning: the Prefect run of {event.reference} was not woken: PREFECT_API_URL is not "
-                          "set; the next watch brings it in line", markup=False, highlight=False)
-        return "not woken"
-    try:
-        return waiting.wake(event)
-    except (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException) as exc:
-        err_console.print(f"warning: the Prefect run of {event.reference} was not resumed ({type(exc).__name__}); "
-                          "it reads the store when it next runs", markup=False, highlight=False)
-        return "not reached"
+    """Wake the case's run after an act is recorded (`cli.runs.reach`: the act stands whatever Prefect says)."""
+    return reach(event.reference, lambda: waiting.wake(event), "the next watch brings it in line",
+                 unset="not woken", unreached="not reached")
 
 
 @input_errors
@@ -72,7 +65,14 @@ def start_run(reference: str = REF) -> None:
     """Start the case's needs-assessment flow run (once; a second start shows the first)."""
     with session() as s:
         casework.get_case(s, reference)
-    run = waiting.start(reference)
+    if not waiting.api_configured():
+        raise InputError("PREFECT_API_URL", f"is not set; {SERVED}")
+    try:
+        run = waiting.start(reference)
+    except ObjectNotFound:
+        raise InputError("PREFECT_API_URL", f"has no needs-assessment deployment; {SERVED}") from None
+    except UNREACHABLE as exc:
+        raise InputError("PREFECT_API_URL", f"does not answer ({type(exc).__name__}); {SERVED}") from None
     typer.echo(f"{reference}: flow run {run.id}")
 
 
@@ -149,7 +149,7 @@ def exception_add(
     kind: str = typer.Argument(..., metavar="KIND", help="closure | personal | absence | missed_appointment"),
     start_on: str = typer.Argument(..., metavar="FROM"),
     end_on: str = typer.Argument(..., metavar="TO"),
-    note: str = typer.Option("", "--note", help="the evidence"),
+    note: str | None = typer.Option(None, "--note", help="the evidence"),
     fact: list[str] = typer.Option([], "--fact", help="NAME=VALUE, e.g. head_advice_requested=2025-07-18"),
 ) -> None:
     """Record a clock exception; the open limits it applies to are re-computed (reg 5(4), 8(2), 10(4))."""

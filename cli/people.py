@@ -8,11 +8,13 @@ from pathlib import Path
 
 import typer
 
-from cli.common import err_console, input_errors, print_json
+from cli.common import ID_RANGE, err_console, input_errors, print_json
 from models import cannot_notify, caseload, casework, contacts, people, schools
 from models.db import session
+from models.errors import InputError
 from models.imports import ImportReport
 from models.settings import settings, today
+from models.text import printable
 from models.vocabulary import PersonRole, Prefers
 
 person_app = typer.Typer(help="The people of a case: parents and carers, the young person, their social worker.",
@@ -63,7 +65,7 @@ def person_add(
 @input_errors
 def person_update(
     reference: str = typer.Argument(..., metavar="REF"),
-    person_id: int = typer.Argument(..., metavar="ID"),
+    person_id: int = typer.Argument(..., metavar="ID", **ID_RANGE),
     name: str | None = typer.Option(None, "--name"),
     email: str | None = typer.Option(None, "--email"),
     address: str | None = typer.Option(None, "--address"),
@@ -101,7 +103,8 @@ def person_list(reference: str = typer.Argument(..., metavar="REF"),
         flags = [f for f, on in (("lacks capacity", p.lacks_capacity), ("parent acts", p.parent_acts)) if on]
         where = ", ".join(x for x in (p.email, p.address, p.postcode, p.phone) if x) or "no contact details"
         extra = "; ".join(x for x in (", ".join(needs), ", ".join(flags)) if x)
-        typer.echo(f"{p.id}  {p.role}  {p.name}  prefers {p.prefers}  {where}" + (f"  ({extra})" if extra else ""))
+        typer.echo(printable(f"{p.id}  {p.role}  {p.name}  prefers {p.prefers}  {where}"
+                             + (f"  ({extra})" if extra else "")))
 
 
 @input_errors
@@ -162,6 +165,8 @@ def contact_add(role: str = typer.Option(..., "--role", help=" | ".join(contacts
                 name: str | None = typer.Option(None, "--name"),
                 setting: str | None = typer.Option(None, "--setting", help="URN: the SENCO of this setting")) -> None:
     """Add (or update) the directory's entry for a role in an organisation."""
+    if setting is not None and not setting.strip():
+        raise InputError("--setting", "must be a URN (leave it out for none)")
     with session() as s:
         contact, outcome = contacts.add_contact(s, role=role, organisation=organisation, email=email,
                                                 actor=settings().actor, name=name, urn=setting)
@@ -179,7 +184,7 @@ def contact_list(as_json: bool = typer.Option(False, "--json")) -> None:
         print_json([dict(zip(("id", "role", "organisation", "email", "name"), c, strict=True)) for c in found])
         return
     for cid, role, organisation, email, name in found:
-        typer.echo(f"{cid}  {role}  {organisation}  {email}" + (f"  ({name})" if name else ""))
+        typer.echo(printable(f"{cid}  {role}  {organisation}  {email}" + (f"  ({name})" if name else "")))
 
 
 def _report(report: ImportReport, what: str) -> None:
@@ -226,7 +231,7 @@ def cannot_notify_list(caseworker: str | None = typer.Option(None, "--caseworker
 
 @cannot_notify_app.command("resolve")
 @input_errors
-def cannot_notify_resolve(item_id: int = typer.Argument(..., metavar="ID"),
+def cannot_notify_resolve(item_id: int = typer.Argument(..., metavar="ID", **ID_RANGE),
                           note: str = typer.Option(..., "--note", help="what was done")) -> None:
     """Close an item once the family was told another way or their details recorded."""
     with session() as s:

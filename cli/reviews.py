@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import typer
-from prefect.exceptions import PrefectException
 from sqlmodel import Session
 
-from cli.common import date_arg, err_console, input_errors, print_json
+from cli.common import date_arg, input_errors, print_json
+from cli.runs import reach
 from models import review_cycle
 from models.casework import find_step, get_case
 from models.db import session
@@ -37,14 +36,13 @@ from tasks.review import (
     start_review,
 )
 from tasks.transfer import CeaseDecided, PlanCeased, PlanTransferred, TransferOutBegun
-from tasks.waiting import api_configured, record, wake
+from tasks.waiting import record, wake
 
 app = typer.Typer(help="Annual reviews of EHC plans (CFA s44; reg 18, 20-22).", no_args_is_help=True)
 
 REF = typer.Argument(..., metavar="REF")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD")
 NO_RUN = typer.Option(False, "--no-run", help="only record it; the daily review scheduler catches the run up")
-UNREACHABLE = (httpx.HTTPError, OSError, TimeoutError, RuntimeError, PrefectException)
 
 
 def _one_of(value: str, allowed, field_name: str) -> str:
@@ -54,34 +52,19 @@ def _one_of(value: str, allowed, field_name: str) -> str:
     return value
 
 
-def _warn(reference: str, exc: Exception) -> None:
-    err_console.print(f"warning: the Prefect run of {reference} was not reached ({type(exc).__name__}); the "
-                      "review scheduler catches it up", markup=False, highlight=False)
-
-
-def _no_api(reference: str) -> bool:
-    """Without a Prefect API (PREFECT_API_URL unset) Prefect would start a temporary server that reaches no runner:
-    say so in one line instead; the act stands and the review scheduler catches the run up."""
-    if api_configured():
-        return False
-    err_console.print(f"warning: the Prefect run of {reference} was not reached: PREFECT_API_URL is not set; the "
-                      "review scheduler catches it up", markup=False, highlight=False)
-    return True
+CATCH_UP = "the review scheduler catches it up"
 
 
 def _wake(event: ReviewEvent) -> None:
     """Resume the review run if it waits for this act, or if the store has moved past what it waits for (the
     case closed); prints how the run took it."""
-    if _no_api(event.reference):
-        return
-    try:
+    def woken() -> str:
         outcome = wake(event)
-        if outcome == "suspended" and catch_up_case(event.reference):
-            outcome = "resumed"
-    except UNREACHABLE as exc:
-        _warn(event.reference, exc)
-        return
-    typer.echo(f"{event.reference}: review run {outcome}")
+        return "resumed" if outcome == "suspended" and catch_up_case(event.reference) else outcome
+
+    outcome = reach(event.reference, woken, CATCH_UP)
+    if outcome is not None:
+        typer.echo(f"{event.reference}: review run {outcome}")
 
 
 def _act(event: ReviewEvent, no_run: bool, said: Callable[[Session], str]) -> None:
@@ -106,12 +89,9 @@ def open_(reference: str = REF, setting: str = typer.Option(None, "--setting", h
         review = review_cycle.open_review(s, get_case(s, reference), today(), settings().actor, setting=setting)
     typer.echo(f"{reference}: review {review.cycle} open; meeting by {review.meeting_by_on}, "
                f"period ends {review.annual_due_on}")
-    if no_run or _no_api(reference):
+    if no_run:
         return
-    try:
-        start_review(reference, review.cycle)
-    except UNREACHABLE as exc:
-        _warn(reference, exc)
+    reach(reference, lambda: start_review(reference, review.cycle), CATCH_UP)
 
 
 @app.command("schedule")

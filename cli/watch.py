@@ -6,7 +6,7 @@ import datetime as dt
 
 import typer
 
-from cli.common import date_arg, input_errors, print_json
+from cli.common import ID_RANGE, date_arg, input_errors, print_json
 from models import escalation
 from models.db import session
 from models.deadline_watch import REPEAT_EVERY, undo_sweep
@@ -22,7 +22,6 @@ queue_app = typer.Typer(help="Escalation queues: dco, social_care_manager, princ
 outbox_app = typer.Typer(help="Messages waiting, sent and failed.", no_args_is_help=True)
 
 
-ID_RANGE = {"min": 1, "max": 2**63 - 1}  # a row id; a larger number would overflow the database's integer
 
 
 def _send(backend: Backend) -> None:

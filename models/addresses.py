@@ -18,7 +18,10 @@ POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[
 
 def validate_email(value: str, field: str) -> str:
     """The address, normalised (its domain lower-cased); refused unless it is an email address by its syntax
-    (RFC 5321/5322, no DNS look-up). An address with a line break (`…\r\nBcc: …`) never reaches a header."""
+    (RFC 5321/5322, no DNS look-up). An address with a line break (`…\r\nBcc: …`) never reaches a header,
+    nor one padded with one."""
+    if any(not ch.isprintable() for ch in value):
+        raise InputError(field, "is not an email address")
     try:
         return _validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError:

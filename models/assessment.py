@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from models import review_cycle, statutory
+from models import review_cycle, statutory, text
 from models.cases import Case, Step
 from models.casework import (
     LA,
@@ -254,7 +254,7 @@ def meeting_held(s: Session, reference: str, on: dt.date, attended: list[str], c
     views were captured (CFA s19(a)-(c))."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.COPRODUCTION_MEETING)
-    attended = sorted({role.strip() for role in attended if role.strip()})
+    attended = sorted({text.clean(role, "--attended", text.NAME_MAX) for role in attended})
     if not attended:
         raise InputError("--attended", "name at least one role that attended")
     not_in_future(on, today)
@@ -302,9 +302,7 @@ def draft_issued(s: Session, reference: str, on: dt.date, setting_requested: str
     setting is consulted (CFA s39(2), 15 days)."""
     case = get_case(s, reference)
     step = open_step(s, case, StepKey.PLAN_DRAFT)
-    if setting_requested is not None and not setting_requested.strip():
-        raise InputError("--setting", "must name the school or college, or be left out")
-    setting_requested = setting_requested.strip() if setting_requested else None
+    setting_requested = text.optional(setting_requested, "--setting", text.NAME_MAX)
     not_in_future(on, today)
     not_before(on, statutory.parse_date(step.details["decided_on"], "decided_on"), "the decision to issue")
     complete_step(s, step, on, actor, case, setting_requested=setting_requested,

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.addresses import validate_email
 from models.cases import AuditEvent, Case, Step, utcnow
 from models.errors import InputError
+from models.text import NOTE_MAX, clean
 
 
 class CannotNotify(SQLModel, table=True):
@@ -71,8 +73,8 @@ def items(s: Session, caseworker: str | None = None) -> list[Item]:
              .join(Case, Case.id == CannotNotify.case_id, isouter=True)
              .where(col(CannotNotify.resolved_at).is_(None))
              .order_by(CannotNotify.on, CannotNotify.id))
-    if caseworker is not None:
-        query = query.where(worker == caseworker)
+    if caseworker is not None:  # given empty or mistyped: refused, not an empty list
+        query = query.where(worker == validate_email(caseworker, "--caseworker"))
     return [Item(*row) for row in s.exec(query)]
 
 
@@ -80,6 +82,7 @@ def resolve(s: Session, item_id: int, by: str, note: str) -> CannotNotify:
     """Close an item with what was done (the family reached another way, their details added)."""
     if not note.strip():
         raise InputError("--note", "must say what was done")
+    note = clean(note, "--note", NOTE_MAX)
     item = s.get(CannotNotify, item_id)
     if item is None or item.resolved_at is not None:
         raise InputError("ID", f"no open cannot_notify item {item_id}")

@@ -44,8 +44,8 @@ def caseload(s: Session, on: dt.date, caseworker: str | None = None) -> list[Cas
     the family's, not set aside by a clock exception) whose date has passed."""
     cases = select(Case.id, Case.reference, Case.stage, Case.status, Case.caseworker_email).where(
         Case.status != CaseStatus.CLOSED)
-    if caseworker is not None:
-        cases = cases.where(Case.caseworker_email == caseworker)
+    if caseworker is not None:  # given empty (an unset variable) or mistyped: refused, not "no open cases"
+        cases = cases.where(Case.caseworker_email == validate_email(caseworker, "--caseworker"))
     rows = {cid: CaseloadRow(ref, stage, status, worker) for cid, ref, stage, status, worker in s.exec(cases)}
     if not rows:
         return []

@@ -19,6 +19,7 @@ from models.errors import InputError
 from models.escalation import resolve_step_escalations
 from models.review import Review
 from models.settings import settings
+from models.text import NAME_MAX, NOTE_MAX, clean
 from models.vocabulary import (
     CASE_FLAGS,
     CaseStatus,
@@ -135,11 +136,10 @@ def open_case(
             parent = people.check_fields({"role": PersonRole.PARENT, **parent})
         except InputError as bad:  # named as the option was given: --parent-email
             raise InputError(bad.field.replace("--", "--parent-", 1), bad.rule) from None
-    if not child_name.strip():
-        raise InputError("--child-name", "must not be empty")
+    child_name = clean(child_name, "--child-name", NAME_MAX)
     if requester not in REQUESTERS:
         raise InputError("--requester", f"must be one of {', '.join(REQUESTERS)}")
-    flags = sorted({flag.strip() for flag in flags})
+    flags = sorted({clean(flag, "--flag", NAME_MAX) for flag in flags})
     unknown = [flag for flag in flags if flag not in CASE_FLAGS]
     if unknown:  # an unknown flag would be stored and its advice never sought
         raise InputError("--flag", f"unknown flag {unknown[0][:40]!r} (one of {', '.join(CASE_FLAGS)})")
@@ -282,7 +282,7 @@ def add_exception(
     start: dt.date,
     end: dt.date,
     actor: str,
-    evidence_note: str = "",
+    evidence_note: str | None = None,
     facts: dict | None = None,
     step_key: str | None = None,
 ) -> ClockException:
@@ -300,18 +300,36 @@ def add_exception(
         raise InputError("KIND", f"unknown exception kind {kind!r} (one of {', '.join(statutory.EXCEPTION_KINDS)})")
     if not targets:
         raise InputError("KIND", f"{kind} applies to none of the open limits of {case.reference}")
+    evidence_note = "" if evidence_note is None else clean(evidence_note, "--note", NOTE_MAX)
+    _known_facts(targets, kind, facts or {}, case.rule_set)
     record = ClockException(case_id=case.id, step_id=targets[0].id if step_key else None, kind=kind,
                             start_on=start, end_on=end, evidence_note=evidence_note, facts=facts or {},
                             recorded_by=actor)
-    for st in targets:  # validates period, length and facts; raises before anything is written
+    applied = [  # validates period, length and facts; raises before anything is written
         statutory.case_deadline(st.rule_id, rule_start(st), [statutory.ClockException(kind, start, end)],
-                           {**(st.details.get("facts") or {}), **(facts or {})}, rule_set=case.rule_set)
+                                {**(st.details.get("facts") or {}), **(facts or {})}, rule_set=case.rule_set)
+        for st in targets]
+    if not any(d.disapplied for d in applied):
+        raise InputError("FROM", f"{start} … {end} sets aside none of the open limits of {case.reference}: it falls "
+                                 "outside their clocks (or is too short inside them)")
     s.add(record)
     s.flush()
     recompute_deadlines(s, case)
     audit(s, case, actor, "clock exception recorded", on=start, kind=kind, start=start.isoformat(),
           end=end.isoformat(), regulation=statutory.EXCEPTION_REGULATIONS[kind])
     return record
+
+
+def _known_facts(targets: list[Step], kind: str, facts: dict, rule_set: str) -> None:
+    """A fact no target limit takes is refused: a misspelt one would be ignored and give a wrong date (§6)."""
+    rules = [statutory.rule(st.rule_id, rule_set) for st in targets]
+    known = {name for r in rules for name in (*r.facts, *r.optional_facts)}
+    known |= {"head_advice_requested"} if kind == statutory.CLOSURE else set()
+    unknown = sorted(set(facts) - known)
+    if unknown:
+        name = unknown[0] if len(unknown[0]) <= 40 else f"{unknown[0][:40]}…"
+        raise InputError("--fact", f"no open limit this {kind} applies to takes the fact {name!r} "
+                                   f"(they take: {', '.join(sorted(known)) or 'none'})")
 
 
 def open_step(s: Session, case: Case, key: str, field: str = "REF") -> Step:

@@ -15,6 +15,7 @@ from models.casework import LA, add_step, close_case, complete_step, find_step, 
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.review_cycle import not_after_today
+from models.text import NOTE_MAX, clean
 from models.vocabulary import CaseStatus, ClosedReason, Role, Stage, StepKey, StepKind, StepStatus
 
 
@@ -24,6 +25,7 @@ def begin_cease(s: Session, case: Case, on: dt.date, actor: str, reason: str,
     appeal window closes or an appeal ends (CFA s45); step `plan.cease` falls due when the window closes.
     Returns the decision's notice, with the mediation and appeal dates (reg 31(2), 33; HESC r20)."""
     not_after_today(on, today)
+    reason = clean(reason, "--reason", NOTE_MAX)
     if case.status != CaseStatus.PLAN_IN_FORCE:
         raise InputError("REF", f"{case.reference} has no plan in force")
     if on < case.plan_issued_on:

@@ -15,6 +15,7 @@ from models.cases import AuditEvent, Contact
 from models.errors import InputError
 from models.imports import ImportReport, import_rows, read_rows
 from models.schools import get_setting, set_senco
+from models.text import NAME_MAX, clean
 from models.vocabulary import Role
 
 FAMILY = "family"  # the parent, or the young person: the people of a case (`models.people`)
@@ -71,7 +72,8 @@ def add_contact(s: Session, *, role: str, organisation: str | None, email: str, 
         organisation = organisation or setting.name
     if not (organisation or "").strip():
         raise InputError("--organisation", "must not be empty")
-    organisation, name = organisation.strip(), (name or "").strip() or None
+    organisation = clean(organisation, "--organisation", NAME_MAX)
+    name = clean(name, "--name", NAME_MAX) if (name or "").strip() else None
     contact = s.exec(select(Contact).where(Contact.role == role, Contact.organisation == organisation)).first()
     if contact is None:
         contact, outcome = Contact(role=role, organisation=organisation, email=email, name=name), "added"

@@ -16,6 +16,7 @@ from models.casework import add_step, audit, complete_step, get_case, not_before
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.settings import settings
+from models.text import NOTE_MAX, clean
 from models.vocabulary import DisputeParty, DisputeStatus, DisputeSubject, Role, StepKind, dispute_key
 
 RESOLVE, DISPUTES_PROCESS = "resolve", "disputes_process"
@@ -114,6 +115,7 @@ def resolved(s: Session, reference: str, on: dt.date, how: str, today: dt.date, 
         raise InputError("--dispute", f"dispute {d.n} of {reference} was resolved on {d.resolved_on}")
     if not how.strip():
         raise InputError("--how", "say how it was resolved")
+    how = clean(how, "--how", NOTE_MAX)
     not_in_future(on, today)
     part = RESOLVE if d.status == DisputeStatus.RAISED else DISPUTES_PROCESS
     complete_step(s, open_step(s, case, dispute_key(d.n, part), "--dispute"), on, actor, case, outcome="resolved")

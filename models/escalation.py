@@ -17,6 +17,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.cases import AuditEvent, Case, Step, utcnow
 from models.errors import InputError
+from models.text import NAME_MAX, NOTE_MAX, clean
 from models.vocabulary import Queue, Role, StepStatus
 
 QUEUE_BY_ROLE = {
@@ -161,6 +162,7 @@ def _audit(s: Session, item: Escalation, actor: str, action: str, **detail) -> N
 
 def acknowledge(s: Session, escalation_id: int, by: str) -> Escalation:
     """Someone on the queue has picked the item up; a second acknowledgement keeps the first."""
+    by = clean(by, "--by", NAME_MAX)
     item = _item(s, escalation_id)
     if item.resolved_at is not None:
         raise InputError("ID", f"escalation {escalation_id} is already resolved")
@@ -175,6 +177,7 @@ def resolve(s: Session, escalation_id: int, by: str, note: str) -> Escalation:
     """Close the item with a note of what was done; the watch opens a new one if the step stays overdue."""
     if not note.strip():
         raise InputError("--note", "must say what was done")
+    by, note = clean(by, "--by", NAME_MAX), clean(note, "--note", NOTE_MAX)
     item = _item(s, escalation_id)
     if item.resolved_at is not None:
         raise InputError("ID", f"escalation {escalation_id} is already resolved")

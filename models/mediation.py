@@ -29,6 +29,7 @@ from models.decision_notices import ground_of, notice_on
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.settings import settings
+from models.text import NOTE_MAX, clean
 from models.vocabulary import (
     AppealGround,
     CertificateKind,
@@ -166,6 +167,7 @@ def held(s: Session, reference: str, about: str, on: dt.date, today: dt.date, ac
     agreed = [(Role.LA, a) for a in acts] + [(Role.DCO, a) for a in icb_acts]
     if any(not text.strip() for _, text in agreed):
         raise InputError("--act", "an agreed act must say what it is")
+    agreed = [(role, clean(text, "--act" if role == Role.LA else "--icb-act", NOTE_MAX)) for role, text in agreed]
     for step in _held_steps(s, case, m):
         complete_step(s, step, on, actor, case)
     m.status, m.held_on = MediationStatus.HELD, on

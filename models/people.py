@@ -18,6 +18,7 @@ from models import statutory
 from models.addresses import validate_email, validate_postcode
 from models.cases import AuditEvent, Case, Child, utcnow
 from models.errors import InputError
+from models.text import NAME_MAX, NOTE_MAX, clean
 from models.vocabulary import PARENTAL_ROLES, Channel, PersonRole, Prefers
 
 NEEDS = {"interpreter": "interpreter", "easy read": "easy_read", "large print": "large_print"}
@@ -54,6 +55,8 @@ class Reach(NamedTuple):
 def parse_needs(text: str) -> dict:
     """Communication needs from `"language:Polish, interpreter, easy read, large print"` (any of them)."""
     needs = {"language": None, "interpreter": False, "easy_read": False, "large_print": False}
+    if text.strip():  # empty: no needs
+        text = clean(text, "--needs", NOTE_MAX)
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
@@ -74,9 +77,9 @@ def check_fields(changes: dict) -> dict:
         raise InputError("--role", f"must be one of {', '.join(PersonRole)}")
     if "name" in out and not (out["name"] or "").strip():
         raise InputError("--name", "must not be empty")
-    if out.get("email"):
+    if out.get("email") is not None:  # given empty: refused (leave the option out for none)
         out["email"] = validate_email(out["email"], "--email")
-    if out.get("postcode"):
+    if out.get("postcode") is not None:
         out["postcode"] = validate_postcode(out["postcode"], "--postcode")
     if "prefers" in out and out["prefers"] not in tuple(Prefers):
         raise InputError("--prefers", f"must be one of {', '.join(Prefers)}")
@@ -84,9 +87,9 @@ def check_fields(changes: dict) -> dict:
         needs = out.pop("needs")
         if needs is not None:
             out.update(parse_needs(needs))
-    for name in ("name", "address", "phone"):
-        if out.get(name) is not None:
-            out[name] = out[name].strip() or None
+    for name, limit in (("name", NAME_MAX), ("address", NOTE_MAX), ("phone", NAME_MAX)):
+        if out.get(name) is not None:  # an address or phone given empty clears it
+            out[name] = clean(out[name], f"--{name}", limit) if out[name].strip() else None
     return out
 
 

@@ -23,6 +23,7 @@ from models.notice import Notice, NoticeKind, Recipient
 from models.review import Review, get_review, reviews_of
 from models.school_terms import term_of
 from models.settings import today as clock_today
+from models.text import NAME_MAX, NOTE_MAX, optional
 from models.vocabulary import (
     ADVICE_PREFIX,
     ADVICE_ROLES,
@@ -203,6 +204,7 @@ def _put_transfer_step(s: Session, case: Case, review: Review, on: dt.date) -> S
 
 def open_review(s: Session, case: Case, on: dt.date, actor: str, setting: str | None = None) -> Review:
     """Open the plan's next review cycle (idempotent: an open review is returned as it is)."""
+    setting = optional(setting, "--setting", NAME_MAX)
     if case.status != CaseStatus.PLAN_IN_FORCE:
         raise InputError("REF", f"{case.reference} has no plan in force")
     existing = s.exec(select(Review).where(Review.case_id == case.id, Review.status == ReviewStatus.OPEN)).first()
@@ -265,17 +267,25 @@ def _not_met(s: Session, case: Case, meeting_on: dt.date) -> Review:
     return review
 
 
+def _in_period(review: Review, meeting_on: dt.date) -> None:
+    """A meeting is fixed inside the review period: within 12 months of the plan or the last review (CFA s44(1))."""
+    if meeting_on > review.annual_due_on:
+        raise InputError("--on", f"{meeting_on} is after review {review.cycle}'s period ends ({review.annual_due_on})")
+
+
 def _pfa_required(s: Session, case: Case, meeting_on: dt.date) -> bool:
     child = child_of(s, case)
     return statutory.pfa_required(child.date_of_birth, meeting_on, child.year_group_offset)
 
 
 def schedule_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str,
-                     on: dt.date | None = None) -> list[Notice]:
+                     on: dt.date | None = None, *, held: bool = False) -> list[Notice]:
     """Fix the meeting date: invitations and advice are due 2 weeks before it (reg 20(3)-(4), 21(3)-(4));
     from Year 9 the advice the case flags for preparation for adulthood is sought (reg 21(6)). Returns the
     requests for that advice, one per source still open."""
     review = _not_met(s, case, meeting_on)
+    if not held:  # fixed ahead (`ehc review schedule`); a late meeting that was held is still recorded
+        _in_period(review, meeting_on)
     review.meeting_on = meeting_on
     review.pfa_required = _pfa_required(s, case, meeting_on)
     wanted = [(part, kind, rule_id, Role.SENCO, None) for part, (kind, rule_id) in PRE_MEETING.items()]
@@ -330,6 +340,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, toda
     unknown = set(pfa) - set(PFA_OUTCOMES)
     if unknown:
         raise ValueError(f"unknown outcome fields {sorted(unknown)}")
+    pfa = {name: optional(value, f"--{name.replace('_', '-')}", NOTE_MAX) for name, value in pfa.items()}
     not_after_today(meeting_on, today)
     review = _not_met(s, case, meeting_on)
     pfa_required = _pfa_required(s, case, meeting_on)
@@ -346,7 +357,7 @@ def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, toda
                                  f"a review in Year 9 or beyond needs the {source.replace('_', ' ')} advice the case "
                                  f"flags before the meeting (reg 21(6)); record it with `ehc review advice`")
     if review.meeting_on != meeting_on:
-        schedule_meeting(s, case, meeting_on, actor, on=meeting_on)  # its advice is moot once the meeting is held
+        schedule_meeting(s, case, meeting_on, actor, on=meeting_on, held=True)  # its advice is moot once held
     for part in PRE_MEETING:  # not recorded before: taken as done at the meeting
         complete_step(s, find_step(s, case, review_key(review.cycle, part)), meeting_on, actor, case,
                       note="recorded with the meeting")

@@ -17,6 +17,7 @@ from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.review import Review
 from models.review_cycle import met, not_after_today
+from models.text import NAME_MAX, optional
 from models.vocabulary import (
     ReviewDecision,
     ReviewPart,
@@ -63,6 +64,7 @@ def _next_cycle(s: Session, case: Case, review: Review) -> Step:
 def _finish(s: Session, case: Case, review: Review, on: dt.date, actor: str, next_setting: str | None) -> None:
     """The cycle completes; a phase-transfer review must name the next setting, which the next cycle is
     held at."""
+    next_setting = optional(next_setting, "--next-setting", NAME_MAX)
     transfer = find_step(s, case, review_key(review.cycle, ReviewPart.PHASE_TRANSFER))
     if transfer is not None and transfer.status == StepStatus.OPEN:
         if not (next_setting or "").strip():

@@ -16,6 +16,7 @@ from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.review import Review
 from models.review_cycle import not_after_today
+from models.text import COUNCIL_MAX, clean
 from models.vocabulary import CaseStatus, ClosedReason, Role, Stage, StepKey, StepKind, StepStatus
 
 
@@ -26,8 +27,13 @@ def begin_transfer_out(s: Session, case: Case, *, aware_on: dt.date, move_on: dt
     not_after_today(aware_on, today, "--aware-on")
     if case.status != CaseStatus.PLAN_IN_FORCE:
         raise InputError("REF", f"{case.reference} has no plan in force")
-    if not to_council.strip():
-        raise InputError("--to-council", "must not be empty")
+    to_council = clean(to_council, "--to-council", COUNCIL_MAX)
+    if move_on < aware_on:
+        raise InputError("--move-on", f"{move_on} is before the day we learnt of the move ({aware_on})")
+    under_way = find_step(s, case, StepKey.TRANSFER_SEND_PLAN)
+    if under_way is not None:
+        raise InputError("REF", f"{case.reference} already has a transfer to {under_way.details['to_council']} "
+                                "under way: record it sent (`ehc plan transferred`) before another")
     to_email = validate_email(to_email, "--to-email")
     step = add_step(s, case, key=StepKey.TRANSFER_SEND_PLAN, kind=StepKind.TRANSFER_OUT, rule_id="transfer.send_plan",
                     role=LA, start=aware_on, facts={"move_date": move_on.isoformat()},
