@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cli.common import input_errors, print_json
+from cli.common import ID_RANGE, input_errors, print_json
 from models.council import council_details
 from models.db import session
 from models.settings import settings
@@ -37,7 +37,8 @@ def pending(folder: Path | None = typer.Option(None, "--dir", help="where to wri
 
 @app.command("printed")
 @input_errors
-def printed(ids: list[int] = typer.Argument(..., metavar="ID…", help="the letters printed and posted")) -> None:
+def printed(ids: list[int] = typer.Argument(..., metavar="ID…", help="the letters printed and posted",
+                                            **ID_RANGE)) -> None:
     """Record letters as printed and posted (sent); an id that is not a waiting letter is refused."""
     with session() as s:
         count = letters.mark_printed(s, ids)

@@ -30,7 +30,9 @@ def validate_email(value: str, field: str) -> str:
 
 def validate_postcode(value: str, field: str) -> str:
     """A UK postcode in its standard written form (`SW1A 1AA`); refused unless it has the standard format."""
-    compact = re.sub(r"\s+", "", value.upper())
+    if re.search(r"[^A-Za-z0-9 ]", value.strip()):  # letters, digits and spaces only: no other character passes
+        raise InputError(field, "is not a UK postcode")
+    compact = re.sub(r" +", "", value.strip().upper())
     if not POSTCODE.match(compact):
         raise InputError(field, "is not a UK postcode")
     return f"{compact[:-3]} {compact[-3:]}"

@@ -112,9 +112,11 @@ def decide_to_assess(s: Session, reference: str, assess: bool, on: dt.date, toda
 
 
 def _reasons(reasons: str | None) -> dict:
-    if reasons is not None and not reasons.strip():
+    if reasons is None:
+        return {}
+    if not reasons.strip():
         raise InputError("--reasons", "must say why, or be left out")
-    return {"reasons": reasons.strip()} if reasons else {}
+    return {"reasons": text.clean(reasons, "--reasons", text.NOTE_MAX)}
 
 
 def assessment_notices(s: Session, reference: str) -> list[Notice]:

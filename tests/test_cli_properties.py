@@ -85,9 +85,10 @@ BASELINES: dict[str, list] = {
     "case open": ["--child-name", Text("Sam Sample"), "--dob", Date("2016-04-04"), "--requested-on",
                   Date("2026-01-05"), "--requester", One("parent", Requester), "--flag", One("hi", CASE_FLAGS),
                   "--parent-name", Text("Pat Sample"), "--parent-email", Email("pat@example.org"), "--parent-address",
-                  Optional("1 High Street"), "--parent-postcode", Postcode("SW1A 1AA")],
+                  Optional("1 High Street"), "--parent-postcode", Postcode("SW1A 1AA"), "--parent-prefers",
+                  One("email", ("email", "post"))],
     "case show": [Ref(A)],
-    "case decide": [Ref(A), "--assess", One("yes", ("yes", "no")), *ON],
+    "case decide": [Ref(A), "--assess", One("yes", ("yes", "no")), *ON, "--reasons", Optional("needs met")],
     "case start": [Ref(A)],
     "advice received": [Ref(A), "--source", One("health", ADVICE_ROLES), *ON, "--request-received-on",
                         Date("2026-02-10")],
@@ -97,7 +98,7 @@ BASELINES: dict[str, list] = {
     "final issued": [Ref(A), *ON],
     "exception add": [Ref(A), One("personal", statutory.EXCEPTION_KINDS), Date("2026-01-12"), Date("2026-01-23"),
                       "--note", Text("family unwell"), "--fact", Fact("head_advice_requested=2026-01-02")],
-    "plan decide": [Ref(A), "--issue", One("yes", ("yes", "no")), *ON],
+    "plan decide": [Ref(A), "--issue", One("yes", ("yes", "no")), *ON, "--reasons", Optional("needs met")],
     "plan cease": [Ref(P), *ON, "--reason", Text("needs met"), "--no-run"],
     "plan ceased": [Ref(P), *ON, "--no-run"],
     "plan transfer-out": [Ref(P), "--aware-on", Date("2026-06-01"), "--move-on", Date("2026-07-01"),
@@ -167,6 +168,10 @@ BASELINES: dict[str, list] = {
                     Email("senco@oak.example.org"), "--name", Optional("Lee Senco"), "--setting", Id("100000")],
     "contact list": [],
     "contact import": ["contacts.csv"],
+    "letters pending": ["--dir", "letters"],  # a folder: not text
+    "letters printed": [Id("1")],
+    "import sen2": ["return.xml"],  # a file: its records are checked by tests/test_sen2.py
+    "export sen2": ["--collection-year", Id("2026"), "--out", "return.xml", "--lea", Id("808")],
     "cannot-notify list": ["--caseworker", Email("ada.caseworker@council.example.org")],
     "cannot-notify resolve": [Id("1"), "--note", Text("told by phone")],
 }
