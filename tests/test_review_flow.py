@@ -149,7 +149,7 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, runner, monkey
     notice = outbox()[-1]
     assert (notice.kind, notice.recipient_role, notice.on) == ("review_amend", "family", D("2024-12-06"))
     assert "until 2024-12-20" in notice.body_text  # 15 days beginning with 6 Dec (reg 22(2))
-    assert notice.subject == f"{ref}: annual review decision: amend (reg 22(2))"
+    assert notice.subject == f"{ref}: annual review decision: amend"
     run = moved_on(run)
     assert paused_on(run) == AmendedPlanIssued.slug()
 
@@ -227,7 +227,7 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
     final = moved_on(run)
     assert final.state.is_completed() and final.state.message == "review 1: complete"
     (notice,) = outbox()  # written by the run, with the decision, in one transaction
-    assert (notice.kind, notice.recipient_role, notice.on) == ("review_decision", "family", D("2025-02-10"))
+    assert (notice.kind, notice.recipient_role, notice.on) == ("review_maintain", "family", D("2025-02-10"))
     assert "next review is due by 2026-01-19" in notice.body_text  # 12 months starting with the 20 Jan meeting
     with session() as s:
         assert [(r.cycle, r.status, r.decision) for r in reviews_of(s, casework.get_case(s, ref))] == [
@@ -295,7 +295,7 @@ def test_prefect_unreachable_loses_nothing_and_the_scheduler_catches_the_run_up(
                       "2025-02-10")
     assert decided.exit_code == 0, decided.output
     assert "warning: the Prefect run of" in decided.output and "review scheduler catches it up" in decided.output
-    assert [m.kind for m in outbox()] == ["review_decision"]  # recorded with the decision
+    assert [m.kind for m in outbox()] == ["review_maintain"]  # recorded with the decision
     assert settle(run.id).state.is_paused()  # still suspended for the meeting date
 
     monkeypatch.setenv("EHC_TODAY", "2025-02-11")
