@@ -34,7 +34,7 @@ def open_(
     born = date_arg(dob, "--dob")
     requested = date_arg(requested_on, "--requested-on")
     details = {"email": parent_email, "address": parent_address, "postcode": parent_postcode,
-               **({"prefers": parent_prefers} if parent_prefers else {})}
+               **({"prefers": parent_prefers} if parent_prefers is not None else {})}
     if parent_name is None and any(details.values()):
         raise InputError("--parent-name", "is needed with the parent's other details")
     parent = {"name": parent_name, **details} if parent_name is not None else None

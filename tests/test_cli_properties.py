@@ -299,7 +299,7 @@ MUTABLE = {words: [i for i, token in enumerate(BASELINES.get(words, [])) if isin
 
 
 @pytest.mark.parametrize("words", [w for w in COMMANDS if MUTABLE[w]])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(data=st.data())
 def test_a_bad_value_is_refused_in_one_line_with_nothing_written(store, words, data):
     baseline = BASELINES[words]
