@@ -91,10 +91,13 @@ def next_reference(s: Session, year: int) -> str:
 
 
 def _insert_case(s: Session, case: Case) -> Case:
-    """Give the case the next reference of its request year. On PostgreSQL a transaction-scoped advisory lock
-    makes concurrent openings take turns (SQLite already allows one writer at a time)."""
+    """Give the case the next reference of its request year, concurrent openings taking turns: on PostgreSQL a
+    transaction-scoped advisory lock; on SQLite the write lock, taken by a write that changes nothing before the
+    read (a returning child's opening has written nothing yet, and reads alone take no lock)."""
     if s.get_bind().dialect.name == "postgresql":
         s.exec(text("SELECT pg_advisory_xact_lock(7201421)"))
+    else:
+        s.exec(text('UPDATE "case" SET reference = reference WHERE 0'))
     case.reference = next_reference(s, case.requested_on.year)
     s.add(case)
     s.flush()

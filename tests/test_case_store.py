@@ -331,3 +331,38 @@ def test_cases_opened_at_once_get_distinct_references(store_url):
         t.join()
     assert errors == []
     assert sorted(references) == [f"EHC-2025-{n:05d}" for n in range(1, 9)]
+
+
+def test_children_known_to_the_store_reopened_at_once_get_distinct_references(store_url):
+    """A second request for children whose first case closed writes no child row before taking its reference:
+    eight such openings at the same instant still get one reference each (SQLite takes the write lock first)."""
+    import threading
+
+    from models.vocabulary import ClosedReason
+
+    for i in range(8):
+        with session() as s:
+            case = casework.open_case(s, child_name=f"Returning Child {i}", dob=dt.date(2015, 1, 1),
+                                      requested_on=dt.date(2024, 1, 8), requester="parent",
+                                      today=dt.date(2024, 2, 1), actor="t")
+            casework.close_case(s, case, dt.date(2024, 2, 1), "t", ClosedReason.WITHDRAWN, "withdrawn")
+    references, errors = [], []
+    start = threading.Barrier(8)
+
+    def register(i: int) -> None:
+        start.wait()
+        try:
+            with session() as s:
+                references.append(casework.open_case(
+                    s, child_name=f"Returning Child {i}", dob=dt.date(2015, 1, 1), requested_on=dt.date(2025, 1, 6),
+                    requester="parent", today=dt.date(2025, 2, 1), actor="t").reference)
+        except Exception as exc:  # collected so the assertion shows it
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(references) == [f"EHC-2025-{n:05d}" for n in range(1, 9)]
