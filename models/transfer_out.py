@@ -28,8 +28,6 @@ def begin_transfer_out(s: Session, case: Case, *, aware_on: dt.date, move_on: dt
     if case.status != CaseStatus.PLAN_IN_FORCE:
         raise InputError("REF", f"{case.reference} has no plan in force")
     to_council = clean(to_council, "--to-council", COUNCIL_MAX)
-    if move_on < aware_on:
-        raise InputError("--move-on", f"{move_on} is before the day we learnt of the move ({aware_on})")
     under_way = find_step(s, case, StepKey.TRANSFER_SEND_PLAN)
     if under_way is not None:
         raise InputError("REF", f"{case.reference} already has a transfer to {under_way.details['to_council']} "

@@ -128,11 +128,15 @@ def refused_and_unwritten(store_url, monkeypatch, today: str, field: str, *args:
     return line
 
 
-def test_transfer_out_refuses_a_move_before_we_learnt_of_it(store_url, no_prefect, monkeypatch):
+def test_a_move_we_learnt_of_afterwards_is_sent_within_15_working_days_of_learning(store_url, no_prefect, monkeypatch):
+    """Reg 15(2): a council that learns of the move after it happened sends the plan within 15 working days
+    beginning with the day it became aware (the move date has passed, so it cannot be the due date)."""
     ref = plan_in_force("2018-05-01", "2024-02-29", name=NAME)
-    refused_and_unwritten(store_url, monkeypatch, "2024-11-01", "--move-on", "plan", "transfer-out", ref,
-                          "--aware-on", "2024-11-01", "--move-on", "2024-10-01", "--to-council", "Northshire",
-                          "--to-email", "sen@northshire.example.org")
+    assert ehc(monkeypatch, "2024-11-01", "plan", "transfer-out", ref, "--aware-on", "2024-11-01", "--move-on",
+               "2024-10-01", "--to-council", "Northshire", "--to-email", "sen@northshire.example.org").exit_code == 0
+    with session() as s:
+        step = find_step(s, get_case(s, ref), StepKey.TRANSFER_SEND_PLAN)
+        assert (step.started_on, step.due_on) == (dt.date(2024, 11, 1), dt.date(2024, 11, 21))
 
 
 def test_a_second_transfer_out_never_replaces_the_first_destination(store_url, no_prefect, monkeypatch):
