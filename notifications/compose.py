@@ -62,6 +62,8 @@ STATED_REASONS = {  # a refusal's reasons where the act gave none: the statutory
                      "plan (Children and Families Act 2014, s36(8)).",
     "not_to_issue": "the council found that it is not necessary for special educational provision to be made "
                     "in accordance with an EHC plan (Children and Families Act 2014, s37(1)).",
+    "cease_decision": "the council found that it is no longer necessary for the EHC plan to be maintained "
+                      "(Children and Families Act 2014, s45(1)(b)).",
 }
 ACTIONS = {  # a step's rule → what the chase asks for, and the law it cites
     "assess.decision": ("decision whether to assess", "SEND Regulations 2014, reg 5(1)"),

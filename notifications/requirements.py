@@ -130,7 +130,8 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
          Element("the day it was issued", "issued on", "issued_on"))),
     "review_invitation": Requirement(
         "annual review meeting invitation", "reg 20(3)-(4)",
-        "the parent or young person, the setting, the health body, social care", (Role.FAMILY,),
+        "the parent or young person, the setting, the health body, social care",
+        (Role.FAMILY, Role.SENCO, Role.DCO, Role.SOCIAL_CARE),
         "at least 2 weeks before the meeting",
         (Element("the date of the review meeting", "review meeting on", "meeting_on"),
          Element("at least two weeks' notice (reg 20(3))", "two weeks"),
@@ -144,6 +145,7 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
         "review decision: amend the plan", "reg 20(10), 22(2)", "the parent or young person", FAMILY,
         "within 4 weeks of the meeting",
         (Element("the proposed amendments and the evidence for them", "proposed amendments and the evidence"),
+         REASONS,
          Element("15 days to make representations", "15 days", "representations_close"),
          Element("the right to ask for a particular school or college to be named",
                  "ask for a particular school or college"),
