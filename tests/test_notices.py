@@ -268,3 +268,49 @@ def test_the_review_acts_notices_have_one_outbox_key_each(outbox):
         rows = outbox["rows"][template]
         assert len({r.idempotency_key for r in rows}) == len(rows) == 2, template  # the two parents
 
+
+
+def open_by_command(monkeypatch, **env: str | None):
+    """`ehc case open` with the council's contacts as `env` gives them (None: unset): its result and the cases."""
+    monkeypatch.setenv("EHC_TODAY", "2026-01-05")
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["case", "open", "--child-name", "Fi Contact-Test", "--dob", "2016-01-01",
+                                      "--requested-on", "2026-01-05", "--requester", "parent", "--parent-name",
+                                      "Gu Contact-Test", "--parent-email", "gu@family.test.org.uk"])
+    with db.session() as s:
+        return result, len(s.exec(select(Case)).all())
+
+
+def test_a_notice_whose_council_contact_is_not_set_is_refused_and_nothing_written(store_url, monkeypatch):
+    result, cases = open_by_command(monkeypatch, EHC_COUNCIL_SENDIASS=None)
+    assert result.exit_code == 2 and cases == 0
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: EHC_COUNCIL_SENDIASS: not set: the notice 'request received") and "SENDIASS" in line
+    with db.session() as s:
+        assert s.exec(select(OutboxMessage)).all() == []
+
+
+@pytest.mark.parametrize("value", ["SENDIASS, sendiass@example.org", "SENDIASS, https://www.sendiass.example",
+                                   "SENDIASS, help@advice.example.com, 0300 000 0000"])
+def test_an_example_address_is_stated_only_by_the_demo(store_url, monkeypatch, value):
+    result, cases = open_by_command(monkeypatch, EHC_COUNCIL_SENDIASS=value, EHC_DEMO=None)
+    assert result.exit_code == 2 and cases == 0
+    assert "error: EHC_COUNCIL_SENDIASS: gives an example address, which only the demo may state" in result.stderr
+    result, cases = open_by_command(monkeypatch, EHC_COUNCIL_SENDIASS=value, EHC_DEMO="1")
+    assert result.exit_code == 0 and cases == 1, result.output
+    with db.session() as s:
+        [row] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "considering_assessment")).all()
+        assert value in " ".join(row.body_text.split())
+
+
+def test_the_mediation_adviser_is_required_where_the_right_of_appeal_is(monkeypatch):
+    details = {"sendiass": "Testbury SENDIASS, 01234 000003", "mediation_adviser": None}
+    assert requirements.unstated("considering_assessment", details, demo=False) is None
+    refused = requirements.unstated("not_to_assess", details, demo=False)
+    assert refused.field == "EHC_COUNCIL_MEDIATION_ADVISER" and "mediation adviser's contact" in refused.rule
+    assert requirements.unstated("reminder", details, demo=False) is None  # a chase states no council contact
+    assert not requirements.placeholder("Testbury Mediation, mediation@mediation.test.org.uk")
