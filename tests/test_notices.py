@@ -314,3 +314,16 @@ def test_the_mediation_adviser_is_required_where_the_right_of_appeal_is(monkeypa
     assert refused.field == "EHC_COUNCIL_MEDIATION_ADVISER" and "mediation adviser's contact" in refused.rule
     assert requirements.unstated("reminder", details, demo=False) is None  # a chase states no council contact
     assert not requirements.placeholder("Testbury Mediation, mediation@mediation.test.org.uk")
+
+
+def test_a_letter_writes_any_name_as_given_in_dejavu(outbox):
+    """The letter's font is matplotlib's DejaVu Sans (a pinned dependency), wherever it is printed: a name in
+    any language round-trips through the PDF, never as '?'."""
+    name = "Zoë Łukasz-O'Brien"
+    [letter, *_] = [r for r in outbox["rows"]["final_plan"] if r.channel == Channel.LETTER]
+    letter = letter.model_copy(update={"postal_address": f"{name}, 1 Mill Lane, Testbury, TS2 2BB",
+                                       "body_text": f"Dear {name} – “quoted” …\n\n{letter.body_text}"})
+    pdf = letters.letter_pdf(letter, outbox["details"], "EHC-2026-00001")
+    text = pdf_text(pdf)
+    assert text.count(name) == 2 and "“quoted” …" in text and "?" not in text.split("\n")[0]
+    assert b"DejaVuSans" in pdf and all(path.is_file() for path in letters.FONT_FILES)
