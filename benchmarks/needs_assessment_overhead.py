@@ -171,6 +171,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="ehc-bench-"))
     os.environ["EHC_DATABASE_URL"] = f"sqlite:///{folder / 'ehc.db'}"
     os.environ["EHC_BENCH_BARE_DIR"] = str(folder)
+    from deployments.demo import DEMO_COUNCIL
+
+    os.environ.update(DEMO_COUNCIL)  # the demo's council: its notices must state a SENDIASS and mediation adviser
 
     from benchmarks.directory import load_directory
     from deployments.needs_assessment import serving

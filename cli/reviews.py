@@ -25,6 +25,7 @@ from tasks.review import (
     AdviceCirculated,
     AmendedPlanIssued,
     InvitationsSent,
+    NotToAmend,
     PhaseTransferRecorded,
     ReviewAdviceReceived,
     ReviewDecisionMade,
@@ -42,6 +43,7 @@ app = typer.Typer(help="Annual reviews of EHC plans (CFA s44; reg 18, 20-22).", 
 
 REF = typer.Argument(..., metavar="REF")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD")
+REASONS = typer.Option(None, "--reasons", help="the decision's reasons, stated in its notice to the family")
 NO_RUN = typer.Option(False, "--no-run", help="only record it; the daily review scheduler catches the run up")
 
 
@@ -178,11 +180,12 @@ def decide(
     reference: str = REF,
     decision: str = typer.Option(..., "--decision", help=" | ".join(ReviewDecision)),
     on: str = ON,
+    reasons: str | None = REASONS,
     notice_on: str = typer.Option(None, "--notice-on", help="amendment notice sent, if not the same day"),
     next_setting: str = typer.Option(None, "--next-setting", help="named for a phase transfer (reg 18)"),
     no_run: bool = NO_RUN,
 ) -> None:
-    """The council's decision, notified to the family (reg 20(10))."""
+    """The council's decision, notified to the family with its reasons (reg 20(10))."""
     def said(s):
         review = _review(s, reference)
         return (f"{reference}: review {review.cycle} decision {review.decision} {review.decided_on}"
@@ -190,7 +193,7 @@ def decide(
                    else ""))
 
     event = ReviewDecisionMade(reference=reference, decision=_one_of(decision, ReviewDecision, "--decision"),
-                               on=date_arg(on, "--on"),
+                               on=date_arg(on, "--on"), reasons=reasons,
                                notice_on=date_arg(notice_on, "--notice-on") if notice_on else None,
                                next_setting=next_setting)
     _act(event, no_run, said)
@@ -207,6 +210,19 @@ def amend(reference: str = REF, on: str = ON,
         return f"{reference}: review {review.cycle} amended plan issued {review.amended_final_on}"
 
     _act(AmendedPlanIssued(reference=reference, on=date_arg(on, "--on"), next_setting=next_setting), no_run, said)
+
+
+@app.command("not-amend")
+@input_errors
+def not_amend(reference: str = REF, on: str = ON,
+              reasons: str = typer.Option(..., "--reasons", help="stated in the family's notice (reg 22(4))"),
+              no_run: bool = NO_RUN) -> None:
+    """Having proposed amendments, the council decided not to amend the plan (reg 22(4))."""
+    def said(s):
+        review = _review(s, reference)
+        return f"{reference}: review {review.cycle} decision not to amend {on}; the plan stays as it was"
+
+    _act(NotToAmend(reference=reference, on=date_arg(on, "--on"), reasons=reasons), no_run, said)
 
 
 @app.command("transfer")
@@ -238,14 +254,13 @@ def show(reference: str = REF) -> None:
 
 
 @input_errors
-def cease(reference: str = REF, on: str = ON, reason: str = typer.Option(..., "--reason"),
-          no_run: bool = NO_RUN) -> None:
+def cease(reference: str = REF, on: str = ON, reasons: str | None = REASONS, no_run: bool = NO_RUN) -> None:
     """The council's decision to cease the plan, notified to the family (reg 29-31)."""
     def said(s):
         step = find_step(s, get_case(s, reference), StepKey.PLAN_CEASE)
         return f"{reference}: decision to cease notified {step.started_on}; appeal window closes {step.due_on}"
 
-    _act(CeaseDecided(reference=reference, on=date_arg(on, "--on"), reason=reason), no_run, said)
+    _act(CeaseDecided(reference=reference, on=date_arg(on, "--on"), reasons=reasons), no_run, said)
 
 
 @input_errors

@@ -35,7 +35,6 @@ from models.decision_notices import ground_of, notice_on
 from models.errors import InputError
 from models.mediation import certificate_on
 from models.notice import Notice, NoticeKind, Recipient
-from models.settings import settings
 from models.vocabulary import (
     APPEAL_PENDING,
     AppealGround,
@@ -160,7 +159,7 @@ def lodged(s: Session, reference: str, against: str, on: dt.date, today: dt.date
                  due=response_due, details={"action": "the council's response to the appeal (Tribunal directions)"})
     audit(s, case, actor, "appeal lodged", on=on, appeal=n, against=ground)
     return [Notice(NoticeKind.APPEAL_LODGED, on, FAMILY, case_id=case.id, occasion=str(n),
-                   facts={"against": str(ground), "lodged_on": on, "sendiass": settings().sendiass})]
+                   facts={"against": str(ground), "lodged_on": on})]
 
 
 def responded(s: Session, reference: str, on: dt.date, today: dt.date, actor: str) -> list[Notice]:
@@ -240,7 +239,7 @@ def conceded(s: Session, reference: str, on: dt.date, today: dt.date, actor: str
     s.add(appeal)
     audit(s, case, actor, "appeal not opposed", on=on, appeal=appeal.n, limits=[st.rule_id for st in steps])
     return [Notice(NoticeKind.APPEAL_CONCEDED, on, FAMILY, case_id=case.id, occasion=str(appeal.n),
-                   facts={"against": str(ground), "acts": _what_by(steps), "sendiass": settings().sendiass})]
+                   facts={"against": str(ground), "acts": _what_by(steps)})]
 
 
 def decided(s: Session, reference: str, outcome: str, on: dt.date, today: dt.date, actor: str,

@@ -112,11 +112,8 @@ def decide_to_assess(s: Session, reference: str, assess: bool, on: dt.date, toda
 
 
 def _reasons(reasons: str | None) -> dict:
-    if reasons is None:
-        return {}
-    if not reasons.strip():
-        raise InputError("--reasons", "must say why, or be left out")
-    return {"reasons": text.clean(reasons, "--reasons", text.NOTE_MAX)}
+    reasons = text.reasons(reasons)
+    return {"reasons": reasons} if reasons else {}
 
 
 def assessment_notices(s: Session, reference: str) -> list[Notice]:

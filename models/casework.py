@@ -390,7 +390,6 @@ def close_case(s: Session, case: Case, on: dt.date, actor: str, reason: ClosedRe
         cancel_step(s, step, actor, f"case closed: {why}")
     for review in s.exec(select(Review).where(Review.case_id == case.id, Review.status == ReviewStatus.OPEN)):
         review.status, review.stage, review.completed_on = ReviewStatus.COMPLETE, ReviewStage.CLOSED, on
-        review.version += 1
         s.add(review)
     case.status, case.closed_on, case.closed_reason = CaseStatus.CLOSED, on, reason
     move_stage(s, case, Stage.CLOSED, actor, f"case closed: {why}", on, reason=reason, **detail)

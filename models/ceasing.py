@@ -8,24 +8,24 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from models import statutory
+from models import statutory, text
 from models.appeals import appeal_window_closes
 from models.cases import Case
 from models.casework import LA, add_step, close_case, complete_step, find_step, move_stage
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
 from models.review_cycle import not_after_today
-from models.text import NOTE_MAX, clean
 from models.vocabulary import CaseStatus, ClosedReason, Role, Stage, StepKey, StepKind, StepStatus
 
 
-def begin_cease(s: Session, case: Case, on: dt.date, actor: str, reason: str,
+def begin_cease(s: Session, case: Case, on: dt.date, actor: str, reasons: str | None,
                 today: dt.date | None = None) -> list[Notice]:
     """The council notifies its decision to cease the plan (reg 29-31). The plan stays in force until the
     appeal window closes or an appeal ends (CFA s45); step `plan.cease` falls due when the window closes.
-    Returns the decision's notice, with the mediation and appeal dates (reg 31(2), 33; HESC r20)."""
+    Returns the decision's notice, with its `reasons` (else the statutory test, CFA s45(1)(b)) and the
+    mediation and appeal dates (reg 31(2), 33; HESC r20)."""
     not_after_today(on, today)
-    reason = clean(reason, "--reason", NOTE_MAX)
+    reasons = text.reasons(reasons)
     if case.status != CaseStatus.PLAN_IN_FORCE:
         raise InputError("REF", f"{case.reference} has no plan in force")
     if on < case.plan_issued_on:
@@ -34,10 +34,11 @@ def begin_cease(s: Session, case: Case, on: dt.date, actor: str, reason: str,
         raise InputError("REF", f"{case.reference} already has a decision to cease")
     mediation_by = statutory.deadline("mediation.contact", on).due
     step = add_step(s, case, key=StepKey.PLAN_CEASE, kind=StepKind.CEASE, rule_id="appeal.register", role=LA,
-                    start=on, details={"reason": reason, "mediation_contact_by": mediation_by.isoformat()})
-    move_stage(s, case, Stage.CEASING, actor, "decision to cease the plan notified", on, reason=reason)
+                    start=on, details={"reasons": reasons, "mediation_contact_by": mediation_by.isoformat()})
+    move_stage(s, case, Stage.CEASING, actor, "decision to cease the plan notified", on, reasons=reasons)
     return [Notice(NoticeKind.CEASE_DECISION, on, (Recipient(Role.FAMILY),), case_id=case.id, facts={
-        "decided_on": on.isoformat(), "mediation_by": mediation_by.isoformat(), "appeal_by": step.due_on.isoformat(),
+        "decided_on": on.isoformat(), "reasons": reasons, "mediation_by": mediation_by.isoformat(),
+        "appeal_by": step.due_on.isoformat(),
         "due": step.due_on.isoformat(), "action": "decision to cease the EHC plan"})]
 
 

@@ -94,7 +94,7 @@ def acknowledged(s: Session, reference: str, on: dt.date, today: dt.date, actor:
     c.status, c.acknowledged_on = ComplaintStatus.ACKNOWLEDGED, on
     s.add(c)
     return [Notice(NoticeKind.COMPLAINT_ACKNOWLEDGED, on, FAMILY, case_id=case.id, occasion=str(c.n),
-                   facts={"received_on": c.received_on, "respond_by": c.respond_by, "sendiass": settings().sendiass})]
+                   facts={"received_on": c.received_on, "respond_by": c.respond_by})]
 
 
 def responded(s: Session, reference: str, on: dt.date, finding: str, today: dt.date, actor: str,

@@ -28,7 +28,6 @@ from models.casework import (
 from models.decision_notices import ground_of, notice_on
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
-from models.settings import settings
 from models.text import NOTE_MAX, clean
 from models.vocabulary import (
     AppealGround,
@@ -104,8 +103,7 @@ def _next_n(s: Session, case: Case) -> int:
 
 def _rights(case: Case, decided_on: dt.date, certificate: dt.date | None = None) -> dict:
     facts = {"mediation_certificate": certificate} if certificate else {}
-    return {"appeal_by": statutory.deadline("appeal.register", decided_on, facts=facts, rule_set=case.rule_set).due,
-            "mediation_adviser": settings().mediation_adviser, "sendiass": settings().sendiass}
+    return {"appeal_by": statutory.deadline("appeal.register", decided_on, facts=facts, rule_set=case.rule_set).due}
 
 
 def wanted(s: Session, reference: str, about: str, issues: Iterable[str], on: dt.date, today: dt.date,

@@ -57,8 +57,6 @@ class Review(SQLModel, table=True):
     next_setting: str | None = None
     completed_on: dt.date | None = None
     flow_run_id: str | None = None  # the cycle's one `annual-review` run
-    version: int = 0  # no longer read: the run waits on the store itself (dropping the two needs a migration)
-    seen_version: int = -1
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
 

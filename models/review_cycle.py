@@ -332,6 +332,21 @@ def record_pre_meeting(s: Session, case: Case, what: str, on: dt.date, actor: st
     return step
 
 
+def send_invitations(s: Session, case: Case, on: dt.date, actor: str, today: dt.date | None = None) -> list[Notice]:
+    """The invitations to the review meeting go out (reg 20(3)-(4)): to the family, the setting that convenes it
+    (its own SENCO, where the directory has one), the health commissioning body and social care. Recording them
+    again, or after the meeting (which recorded them with it), sends nothing."""
+    review = get_review(s, case)
+    already = find_step(s, case, review_key(review.cycle, ReviewPart.INVITATIONS))
+    if already is not None and already.status != StepStatus.OPEN:
+        return []
+    step = record_pre_meeting(s, case, ReviewPart.INVITATIONS, on, actor, today=today)
+    setting = (Recipient(Role.SENCO, contact_id=step.contact_id),) if step.contact_id else ()
+    recipients = (Recipient(Role.FAMILY), *setting, Recipient(Role.DCO), Recipient(Role.SOCIAL_CARE))
+    return [Notice(NoticeKind.REVIEW_INVITATION, on, recipients, case_id=case.id, step_id=step.id,
+                   occasion=str(review.cycle), facts={"meeting_on": review.meeting_on, "cycle": review.cycle})]
+
+
 def record_meeting(s: Session, case: Case, meeting_on: dt.date, actor: str, today: dt.date | None = None,
                    **pfa: str | None) -> Review:
     """The review meeting is held (reg 20(5)-(6), 21(5)-(6)). In or beyond Year 9 it cannot be completed

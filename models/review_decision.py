@@ -9,7 +9,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from models import statutory
+from models import statutory, text
 from models.cases import Case, Step
 from models.casework import LA, add_step, complete_step, find_step, move_stage
 from models.ceasing import begin_cease
@@ -30,8 +30,6 @@ from models.vocabulary import (
     annual_review_key,
     review_key,
 )
-
-CEASE_REASON = "no longer necessary (annual review)"
 
 
 def _decidable(s: Session, case: Case, on: dt.date, today: dt.date | None) -> Review:
@@ -84,35 +82,40 @@ def _iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _decision_notice(s: Session, case: Case, review: Review) -> Notice:
-    """The family is told the decision to maintain or amend, with what follows from it (reg 20(10))."""
+def _decision_notice(s: Session, case: Case, review: Review, reasons: str | None) -> Notice:
+    """The family is told the decision to maintain or amend, with its reasons and what follows from it
+    (reg 20(10))."""
     next_annual = find_step(s, case, annual_review_key(review.cycle + 1))
     return Notice(NoticeKind.REVIEW_DECISION, review.decided_on, (Recipient(Role.FAMILY),), case_id=case.id,
                   occasion=str(review.cycle), facts={
                       "decision": review.decision, "cycle": review.cycle,
                       "action": f"annual review decision: {review.decision}",
-                      "decided_on": review.decided_on.isoformat(),
+                      "decided_on": review.decided_on.isoformat(), "reasons": reasons,
                       "representations_close": _iso(review.representations_close_on),
                       "amended_final_due": _iso(review.amended_final_due_on),
                       "next_review_due": _iso(next_annual.due_on if next_annual else None)})
 
 
 def maintain(s: Session, case: Case, on: dt.date, actor: str, *, next_setting: str | None = None,
-             today: dt.date | None = None) -> list[Notice]:
-    """The plan stays as it is: the cycle completes and the next one runs from the meeting."""
+             reasons: str | None = None, today: dt.date | None = None) -> list[Notice]:
+    """The plan stays as it is: the cycle completes and the next one runs from the meeting. The family's notice
+    gives the `reasons` (else says the SEN team gives them on request) and the right of appeal."""
+    reasons = text.reasons(reasons)
     review = _decidable(s, case, on, today)
     _finish(s, case, review, on, actor, next_setting)
     _decided(s, case, review, ReviewDecision.MAINTAIN, on, actor)
     _next_cycle(s, case, review)
     move_stage(s, case, Stage.PLAN_IN_FORCE, actor, f"review {review.cycle}: decision to maintain", on,
-               cycle=review.cycle, decision=ReviewDecision.MAINTAIN)
-    return [_decision_notice(s, case, review)]
+               cycle=review.cycle, decision=ReviewDecision.MAINTAIN, reasons=reasons)
+    return [_decision_notice(s, case, review, reasons)]
 
 
 def amend(s: Session, case: Case, on: dt.date, actor: str, *, notice_on: dt.date | None = None,
-          today: dt.date | None = None) -> list[Notice]:
-    """The proposed amendments go with the decision (notice date N, default the decision's day): 15 days for
-    representations (reg 22(2)), and the amended final plan due 8 weeks after N (reg 22(3))."""
+          reasons: str | None = None, today: dt.date | None = None) -> list[Notice]:
+    """The proposed amendments go with the decision (notice date N, default the decision's day), with its
+    `reasons`: 15 days for representations (reg 22(2)), and the amended final plan due 8 weeks after N
+    (reg 22(3))."""
+    reasons = text.reasons(reasons)
     review = _decidable(s, case, on, today)
     notice_on = notice_on or on
     not_after_today(notice_on, today, "--notice-on")
@@ -128,25 +131,25 @@ def amend(s: Session, case: Case, on: dt.date, actor: str, *, notice_on: dt.date
     review.stage = ReviewStage.AMENDMENT_PROPOSED
     _next_cycle(s, case, review)
     move_stage(s, case, Stage.REVIEW, actor, f"review {review.cycle}: decision to amend", on, cycle=review.cycle,
-               decision=ReviewDecision.AMEND)
-    return [_decision_notice(s, case, review)]
+               decision=ReviewDecision.AMEND, reasons=reasons)
+    return [_decision_notice(s, case, review, reasons)]
 
 
-def cease(s: Session, case: Case, on: dt.date, actor: str, *, today: dt.date | None = None) -> list[Notice]:
-    """The review completes with a decision to cease the plan; the ceasing notice is the decision's notice
-    (reg 31, CFA s45)."""
+def cease(s: Session, case: Case, on: dt.date, actor: str, *, reasons: str | None = None,
+          today: dt.date | None = None) -> list[Notice]:
+    """The review completes with a decision to cease the plan; the ceasing notice, with its `reasons` (else the
+    statutory test, CFA s45(1)(b)), is the decision's notice (reg 31, CFA s45)."""
+    reasons = text.reasons(reasons)
     review = _decidable(s, case, on, today)
     _decided(s, case, review, ReviewDecision.CEASE, on, actor)
     move_stage(s, case, Stage.REVIEW, actor, f"review {review.cycle}: decision to cease", on, cycle=review.cycle,
                decision=ReviewDecision.CEASE)
     review.status, review.stage, review.completed_on = ReviewStatus.COMPLETE, ReviewStage.COMPLETE, on
-    return begin_cease(s, case, on, actor, reason=CEASE_REASON, today=today)
+    return begin_cease(s, case, on, actor, reasons=reasons, today=today)
 
 
-def issue_amended_plan(s: Session, case: Case, on: dt.date, actor: str, next_setting: str | None = None,
-                       today: dt.date | None = None) -> Review:
-    """The amended final plan is sent (reg 22(3)), not before the 15 days for representations have run
-    (reg 22(2)(c)); for a phase transfer it names the next setting (reg 18)."""
+def _proposed(s: Session, case: Case, on: dt.date, today: dt.date | None) -> Review:
+    """The review whose amendments were proposed, once the 15 days for representations have run (reg 22(2)(c))."""
     not_after_today(on, today)
     review = s.exec(select(Review).where(Review.case_id == case.id,
                                          Review.stage == ReviewStage.AMENDMENT_PROPOSED)).first()
@@ -155,9 +158,41 @@ def issue_amended_plan(s: Session, case: Case, on: dt.date, actor: str, next_set
     if on <= review.representations_close_on:
         raise InputError("--on", f"representations on the proposed amendments run until "
                                  f"{review.representations_close_on} (reg 22(2)(c))")
+    return review
+
+
+def issue_amended_plan(s: Session, case: Case, on: dt.date, actor: str, next_setting: str | None = None,
+                       today: dt.date | None = None) -> list[Notice]:
+    """The amended final plan is sent (reg 22(3)), not before the 15 days for representations have run
+    (reg 22(2)(c)); for a phase transfer it names the next setting (reg 18). Returns the family's notice of the
+    amended plan, with the right of appeal."""
+    review = _proposed(s, case, on, today)
     _finish(s, case, review, on, actor, next_setting)
     complete_step(s, find_step(s, case, review_key(review.cycle, ReviewPart.AMENDED_FINAL)), on, actor, case)
     review.amended_final_on = on
     move_stage(s, case, Stage.PLAN_IN_FORCE, actor, f"review {review.cycle}: amended plan issued", on,
                cycle=review.cycle)
-    return review
+    return [Notice(NoticeKind.AMENDED_PLAN, on, (Recipient(Role.FAMILY),), case_id=case.id, occasion=str(review.cycle),
+                   facts={"issued_on": on, "cycle": review.cycle, "setting": review.next_setting})]
+
+
+def not_to_amend(s: Session, case: Case, on: dt.date, actor: str, reasons: str,
+                 today: dt.date | None = None) -> list[Notice]:
+    """Having proposed amendments, the council decides not to amend the plan (reg 22(4)), within the 8 weeks
+    of the amended plan (reg 22(3)): the cycle completes with the plan as it was. Returns the family's notice,
+    with the `reasons` and the right of appeal."""
+    reasons = text.reasons(reasons)
+    if reasons is None:
+        raise InputError("--reasons", "a decision not to amend must give its reasons (reg 22(4))")
+    review = _proposed(s, case, on, today)
+    transfer = find_step(s, case, review_key(review.cycle, ReviewPart.PHASE_TRANSFER))
+    if transfer is not None and transfer.status == StepStatus.OPEN:
+        raise InputError("--reasons", "a phase-transfer review must amend the plan to name the next setting "
+                                      "(reg 18(1)): issue the amended plan (`ehc review amend`)")
+    _finish(s, case, review, on, actor, None)
+    complete_step(s, find_step(s, case, review_key(review.cycle, ReviewPart.AMENDED_FINAL)), on, actor, case,
+                  amended=False, reasons=reasons)
+    move_stage(s, case, Stage.PLAN_IN_FORCE, actor, f"review {review.cycle}: decision not to amend", on,
+               cycle=review.cycle, reasons=reasons)
+    return [Notice(NoticeKind.NOT_TO_AMEND, on, (Recipient(Role.FAMILY),), case_id=case.id, occasion=str(review.cycle),
+                   facts={"decided_on": on, "cycle": review.cycle, "reasons": reasons})]

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     council_mediation_contact: str | None = None  # who at the council a family tells it wants mediation (reg 32)
     council_local_offer: str | None = None  # where the council publishes its Local Offer (CFA s30), e.g. a web address
     default_caseworker: str | None = None  # the team address a new request is assigned to until a caseworker is
+    demo: bool = False  # `ehc demo`'s made-up council: the one place its example addresses may be stated
     actor: str = "caseworker"
     today: str | None = None  # YYYY-MM-DD: an injected clock for demos and tests
     # messages: where they go, and how much personal data a body may carry
@@ -51,8 +52,6 @@ class Settings(BaseSettings):
     complaint_ack_days: int = 10
     complaint_response_days: int = 20
     dispute_resolve_days: int = 20  # each stage of a dispute with health or social care
-    mediation_adviser: str = "the mediation adviser, mediation@example.org, 0300 000 0000"  # reg 32(2)
-    sendiass: str = "SENDIASS (information, advice and support), sendiass@example.org"  # CFA s32
 
 
 def settings() -> Settings:

@@ -47,6 +47,15 @@ def optional(value: str | None, field: str, max_len: int) -> str | None:
     return None if value is None else clean(value, field, max_len)
 
 
+def reasons(value: str | None, field: str = "--reasons") -> str | None:
+    """A decision's reasons, as its notice states them: None when it gives none, else checked as a note."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise InputError(field, "must say why, or be left out")
+    return clean(value, field, NOTE_MAX)
+
+
 def printable(value: str) -> str:
     """Stored text as a terminal may show it: control, bidirectional and invalid characters escaped (`\\u202e`),
     so text entered before these checks cannot reorder or hide what `case show` prints."""

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from models.cases import AuditEvent, Case, Step
 from models.casework import audit, compute_due, find_step, get_case
 from models.errors import InputError
-from models.review import Review
+from models.review import Review, current_review
 from models.vocabulary import ADVICE_PREFIX, CaseStatus, ReviewStatus, StepKey, StepKind, StepStatus, annual_review_key
 
 REJECTED = "input rejected"
@@ -46,17 +46,13 @@ def reject_input(s: Session, case: Case, actor: str, what: str, error: InputErro
     audit(s, case, actor, REJECTED, event=what, field=error.field, rule=error.rule)
 
 
-def _current_review(s: Session, case: Case) -> Review | None:
-    return s.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.cycle).desc())).first()
-
-
 def waiting(s: Session, reference: str, key: str) -> Waiting:
     """Whether the case waits on `key`: a step key; `advice` for every advice step; a review key with `{cycle}`
     for the case's current review cycle, `review:{cycle}:schedule` while its meeting has no date."""
     case = get_case(s, reference)
     closed = case.status == CaseStatus.CLOSED
     if "{cycle}" in key:
-        review = _current_review(s, case)
+        review = current_review(s, case)
         if review is None:
             return Waiting(False, progress(s, case), case.stage, None)
         key = key.format(cycle=review.cycle)

@@ -28,7 +28,7 @@ from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
 from models.vocabulary import ADVICE_LABELS, AppealOutcome, Channel, OutboxStatus, Role
 from notifications.render import render
-from notifications.requirements import REQUIRED, RIGHTS
+from notifications.requirements import REQUIRED, RIGHTS, unstated
 
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
 PERSONAL_DATA = ("none", "name", "name_and_dob")  # EHC_PERSONAL_DATA_IN_MESSAGES: what a professional's body may say
@@ -62,6 +62,8 @@ STATED_REASONS = {  # a refusal's reasons where the act gave none: the statutory
                      "plan (Children and Families Act 2014, s36(8)).",
     "not_to_issue": "the council found that it is not necessary for special educational provision to be made "
                     "in accordance with an EHC plan (Children and Families Act 2014, s37(1)).",
+    "cease_decision": "the council found that it is no longer necessary for the EHC plan to be maintained "
+                      "(Children and Families Act 2014, s45(1)(b)).",
 }
 ACTIONS = {  # a step's rule → what the chase asks for, and the law it cites
     "assess.decision": ("decision whether to assess", "SEND Regulations 2014, reg 5(1)"),
@@ -312,8 +314,9 @@ def _chase_wording(step: Step, on: dt.date, level: int) -> dict:
 def wording(s: Session, config: Settings, notice: Notice, case: Case | None, step: Step | None) -> dict:
     """The template context of a notice: the council, what it is about, and the facts its act gave."""
     context = {"council": config.council_name, **notice.facts}
-    if notice.kind in DISAGREEMENT:
-        action, lines = _disagreement(notice.kind, dict(notice.facts))
+    if notice.kind in DISAGREEMENT:  # with the council's mediation adviser and SENDIASS (`models.council`)
+        action, lines = _disagreement(notice.kind, {"mediation_adviser": config.council_mediation_adviser,
+                                                    "sendiass": config.council_sendiass, **notice.facts})
         context = {"action": action, "lines": lines, "council": config.council_name}
     elif notice.kind in CHASES:
         context = {**_chase_wording(step, notice.on, int(notice.facts["tier"])), **context}
@@ -400,7 +403,9 @@ def expand_family(addresses: _Addresses, notice: Notice, case: Case | None) -> N
 def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
     """Write each notice's outbox rows in the caller's transaction, in bulk; returns the rows this call wrote (a
     row whose key is already in the outbox, written by an earlier or a concurrent run, is not written again). A
-    recipient nobody can reach goes on the `cannot_notify` queue instead, for the case's caseworker."""
+    recipient nobody can reach goes on the `cannot_notify` queue instead, for the case's caseworker. A notice that
+    must state a council contact not configured (or, outside the demo, an example address) is refused:
+    InputError naming the setting, so the act is not recorded without the notice the law requires."""
     notices = list(notices)
     if not notices:
         return []
@@ -419,6 +424,9 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
         template = template_of(notice)
+        problem = unstated(template, details, config.demo)
+        if problem is not None:
+            raise problem
         try:
             to = addresses.address(recipient, case, notice.on)
         except Unreachable as nobody:

@@ -9,6 +9,7 @@ top right, clear of the window.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from models.vocabulary import Channel, OutboxStatus
 ADDRESS_BLOCK = (24.6, 39.5, 95.4, 26.8)  # mm: left, top, width, height
 ADDRESS_LINES = 7
 MARGIN = 20.0  # mm: left, right and the text's bottom
-FONT_FILES = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-              Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"))
+FONTS = Path(importlib.util.find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
+FONT_FILES = (FONTS / "DejaVuSans.ttf", FONTS / "DejaVuSans-Bold.ttf")  # DejaVu, as matplotlib (pinned) ships it:
+# every letter has a Unicode font, whatever the machine has installed; found without importing matplotlib
 PRINTED = "print"  # the provider a printed letter records
 
 
@@ -39,21 +41,11 @@ def address_lines(postal_address: str) -> list[str]:
 
 
 def _fonts(pdf: FPDF) -> str:
-    """A Unicode font where the system has DejaVu (names in any language), else the core Helvetica."""
+    """DejaVu Sans, regular and bold: names in any language, as they were given."""
     regular, bold = FONT_FILES
-    if regular.exists() and bold.exists():
-        pdf.add_font("body", "", str(regular))
-        pdf.add_font("body", "B", str(bold))
-        return "body"
-    return "helvetica"
-
-
-def _text(font: str, value: str) -> str:
-    """The core font writes Latin-1 only: other characters become their nearest (or '?')."""
-    if font != "helvetica":
-        return value
-    value = value.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."}))
-    return value.encode("latin-1", "replace").decode("latin-1")
+    pdf.add_font("body", "", str(regular))
+    pdf.add_font("body", "B", str(bold))
+    return "body"
 
 
 def letter_pdf(message: OutboxMessage, details: dict, reference: str | None) -> bytes:
@@ -72,23 +64,23 @@ def letter_pdf(message: OutboxMessage, details: dict, reference: str | None) -> 
                *(v for v in (details.get("postcode"), details.get("sen_team_phone"), details.get("sen_team_email"))
                  if v)]
     pdf.set_xy(130, 12)
-    pdf.multi_cell(60, 4, _text(font, "\n".join(council)), align="R")
+    pdf.multi_cell(60, 4, "\n".join(council), align="R")
     left, top, width, height = ADDRESS_BLOCK
     pdf.set_font(font, size=10)
     pdf.set_xy(left, top)
     lines = address_lines(message.postal_address)
-    pdf.multi_cell(width, height / ADDRESS_LINES, _text(font, "\n".join(lines)))
+    pdf.multi_cell(width, height / ADDRESS_LINES, "\n".join(lines))
     pdf.set_xy(MARGIN, top + height + 8)
     pdf.cell(0, 5, f"{message.on.day} {message.on:%B %Y}", new_x="LMARGIN", new_y="NEXT")
     if reference:
         pdf.cell(0, 5, f"Our reference: {reference}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(font, "B", 11)
-    pdf.multi_cell(0, 5.5, _text(font, message.subject), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5.5, message.subject, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(font, size=10.5)
     for paragraph in message.body_text.strip().split("\n\n"):
-        pdf.multi_cell(0, 5, _text(font, " ".join(paragraph.split())), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, " ".join(paragraph.split()), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2.5)
     return bytes(pdf.output())
 

@@ -8,8 +8,10 @@ carry too, so `missing` can ask of any rendered notice "does it say everything i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from models.errors import InputError
 from models.notice import NoticeKind
 from models.vocabulary import Role
 
@@ -19,6 +21,7 @@ class Element:
     what: str  # what the law requires the notice to say
     phrase: str  # words the rendered notice carries
     key: str | None = None  # the wording context's key (dotted for `council_details.x`) whose value it carries
+    contact: str | None = None  # the council's own detail (`models.council`) it states, which must be configured
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,11 @@ class Requirement:
 
 
 SENDIASS = Element("where to get free, impartial information, advice and support (SENDIASS)", "SENDIASS",
-                   "sendiass")
+                   "sendiass", contact="sendiass")
 SUPPORT = Element("where to get free, impartial information, advice and support (SENDIASS)",
-                  "Free, impartial information, advice and support")  # the council's SENDIASS, as configured
+                  "Free, impartial information, advice and support", contact="sendiass")
+MEDIATION_ADVISER = Element("the mediation adviser's contact details", "Mediation adviser:",
+                            contact="mediation_adviser")  # as the disagreement notices word it
 SEN_TEAM = Element("who to contact at the council", "SEN team", "sen_team")
 REASONS = Element("the reasons for the decision", "The reasons for this decision", "reasons")
 RIGHTS = (  # a decision the family may appeal: the right, its deadline and the reg 32 information
@@ -44,7 +49,8 @@ RIGHTS = (  # a decision the family may appeal: the right, its deadline and the 
             "you must have a mediation certificate"),
     Element("the 2 months to contact the mediation adviser (reg 33)", "contact the mediation adviser by",
             "mediation_by"),
-    Element("the mediation adviser's contact details (reg 32)", "The mediation adviser:", "mediation_adviser"),
+    Element("the mediation adviser's contact details (reg 32)", "The mediation adviser:", "mediation_adviser",
+            contact="mediation_adviser"),
     Element("the council's contact for mediation (reg 32)", "To ask the council for mediation",
             "council_mediation_contact"),
     Element("the disagreement resolution services, open whether or not there is an appeal (CFA s57)",
@@ -130,7 +136,8 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
          Element("the day it was issued", "issued on", "issued_on"))),
     "review_invitation": Requirement(
         "annual review meeting invitation", "reg 20(3)-(4)",
-        "the parent or young person, the setting, the health body, social care", (Role.FAMILY,),
+        "the parent or young person, the setting, the health body, social care",
+        (Role.FAMILY, Role.SENCO, Role.DCO, Role.SOCIAL_CARE),
         "at least 2 weeks before the meeting",
         (Element("the date of the review meeting", "review meeting on", "meeting_on"),
          Element("at least two weeks' notice (reg 20(3))", "two weeks"),
@@ -144,6 +151,7 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
         "review decision: amend the plan", "reg 20(10), 22(2)", "the parent or young person", FAMILY,
         "within 4 weeks of the meeting",
         (Element("the proposed amendments and the evidence for them", "proposed amendments and the evidence"),
+         REASONS,
          Element("15 days to make representations", "15 days", "representations_close"),
          Element("the right to ask for a particular school or college to be named",
                  "ask for a particular school or college"),
@@ -185,7 +193,7 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
         (Element("what the mediation is about", "you want mediation about"),
          Element("the day by which the council must arrange it (30 days)", "must arrange it to take place by"),
          Element("the right of appeal and its deadline", "You may appeal to the First-tier Tribunal"),
-         Element("the mediation adviser's contact details", "Mediation adviser:"))),
+         MEDIATION_ADVISER)),
     "mediation_health": Requirement(
         "mediation of health issues, to the ICB", "reg 36", "the health commissioning body (via the DCO)",
         (Role.DCO,), "within 3 working days of being told health issues are in dispute (`mediation.health_notify`)",
@@ -198,7 +206,7 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
         (Element("that a certificate was issued, and when", "A mediation certificate was issued on"),
          Element("the right of appeal and its deadline (moved by the certificate)",
                  "You may appeal to the First-tier Tribunal"),
-         Element("the mediation adviser's contact details", "Mediation adviser:"))),
+         MEDIATION_ADVISER)),
     "mediation_agreement": Requirement(
         "what was agreed at mediation", "reg 42", "the parent or young person", FAMILY, "on the agreement",
         (Element("each agreed act and its day (`mediation.agreement_act`)", "will do what was agreed"),
@@ -240,6 +248,39 @@ REQUIRED: dict[str, Requirement] = {  # template → what its notice must say
 NOT_NOTICES = (NoticeKind.REVIEW_ADVICE_REQUEST, NoticeKind.REVIEW_LIST, NoticeKind.REMINDER, NoticeKind.DUE_TODAY,
                NoticeKind.OVERDUE, NoticeKind.STILL_OVERDUE, NoticeKind.ESCALATION,
                NoticeKind.DCO_DIGEST)  # chases and working lists, or (reg 21(6)) worded as the advice request
+
+
+CONTACT_SETTINGS = {"sendiass": "EHC_COUNCIL_SENDIASS", "mediation_adviser": "EHC_COUNCIL_MEDIATION_ADVISER"}
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")  # RFC 2606
+RESERVED_TLDS = ("example", "invalid", "localhost", "test")  # RFC 2606, 6761
+HOSTS = re.compile(r"(?:@|://)([A-Za-z0-9.-]+)")  # the host of an email or a web address
+
+
+def placeholder(value: str) -> bool:
+    """Whether a contact gives an email or web address at a domain reserved for examples (RFC 2606, 6761)."""
+    for host in HOSTS.findall(value):
+        host = host.strip(".").lower()
+        if host.rpartition(".")[2] in RESERVED_TLDS or any(host == d or host.endswith(f".{d}")
+                                                              for d in EXAMPLE_DOMAINS):
+            return True
+    return False
+
+
+def unstated(template: str, details: dict, demo: bool) -> InputError | None:
+    """Why a notice cannot be sent as the law requires: a council contact it must state (SENDIASS, the mediation
+    adviser) is not configured, or, outside the demo, is an example address. None when it can be."""
+    requirement = REQUIRED.get(template)
+    for element in requirement.elements if requirement else ():
+        value, setting = details.get(element.contact), CONTACT_SETTINGS.get(element.contact or "")
+        if setting is None:
+            continue
+        if not value:
+            return InputError(setting, f"not set: the notice '{requirement.notice}' must give {element.what} "
+                                       f"({requirement.regulation}); set the council's own (name and contact)")
+        if not demo and placeholder(value):
+            return InputError(setting, f"gives an example address, which only the demo may state: the notice "
+                                       f"'{requirement.notice}' must give the council's own")
+    return None
 
 
 def value_of(context: dict, key: str):

@@ -78,12 +78,15 @@ class _PreMeeting(ReviewEvent):
 
 
 class InvitationsSent(_PreMeeting):
-    """Invitations to the meeting sent (reg 20(3), 21(3))."""
+    """The invitations to the meeting go out, each with its notice (reg 20(3), 21(3))."""
 
     part: ClassVar[str] = ReviewPart.INVITATIONS
     title: ClassVar[str] = "invitations sent"
     regulation: ClassVar[str] = "reg 20(3)"
     command: ClassVar[str] = "ehc review invitations {ref} --on DATE"
+
+    def record(self, s, on_today, actor):
+        return review_cycle.send_invitations(s, get_case(s, self.reference), self.on, actor, today=on_today)
 
 
 class AdviceCirculated(_PreMeeting):
@@ -152,20 +155,23 @@ class ReviewDecisionMade(ReviewEvent):
 
     decision: Literal[ReviewDecision.MAINTAIN, ReviewDecision.AMEND, ReviewDecision.CEASE]
     on: dt.date
+    reasons: str | None = None  # stated in the family's notice
     notice_on: dt.date | None = None
     next_setting: str | None = None
     waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.DECISION)
     title: ClassVar[str] = "review decision"
     regulation: ClassVar[str] = "reg 20(10), 4 weeks from the meeting"
-    command: ClassVar[str] = "ehc review decide {ref} --decision maintain|amend|cease --on DATE"
+    command: ClassVar[str] = "ehc review decide {ref} --decision maintain|amend|cease --on DATE --reasons TEXT"
 
     def record(self, s, on_today, actor):
         case = get_case(s, self.reference)
         if self.decision == ReviewDecision.MAINTAIN:
-            return review_decision.maintain(s, case, self.on, actor, next_setting=self.next_setting, today=on_today)
+            return review_decision.maintain(s, case, self.on, actor, next_setting=self.next_setting,
+                                            reasons=self.reasons, today=on_today)
         if self.decision == ReviewDecision.AMEND:
-            return review_decision.amend(s, case, self.on, actor, notice_on=self.notice_on, today=on_today)
-        return review_decision.cease(s, case, self.on, actor, today=on_today)
+            return review_decision.amend(s, case, self.on, actor, notice_on=self.notice_on, reasons=self.reasons,
+                                         today=on_today)
+        return review_decision.cease(s, case, self.on, actor, reasons=self.reasons, today=on_today)
 
 
 class AmendedPlanIssued(ReviewEvent):
@@ -179,9 +185,24 @@ class AmendedPlanIssued(ReviewEvent):
     command: ClassVar[str] = "ehc review amend {ref} --on DATE [--next-setting NAME]"
 
     def record(self, s, on_today, actor):
-        review_decision.issue_amended_plan(s, get_case(s, self.reference), self.on, actor,
-                                           next_setting=self.next_setting, today=on_today)
-        return []
+        return review_decision.issue_amended_plan(s, get_case(s, self.reference), self.on, actor,
+                                                  next_setting=self.next_setting, today=on_today)
+
+
+class NotToAmend(ReviewEvent):
+    """Having proposed amendments, the council decided not to amend the plan, with its reasons (reg 22(4)); the
+    run waiting for the amended plan is caught up by it."""
+
+    on: dt.date
+    reasons: str
+    waits_on: ClassVar[str] = review_key(CYCLE, ReviewPart.AMENDED_FINAL)
+    title: ClassVar[str] = "decision not to amend"
+    regulation: ClassVar[str] = "reg 22(4), within the 8 weeks of the amended plan"
+    command: ClassVar[str] = "ehc review not-amend {ref} --on DATE --reasons TEXT"
+
+    def record(self, s, on_today, actor):
+        return review_decision.not_to_amend(s, get_case(s, self.reference), self.on, actor, self.reasons,
+                                            today=on_today)
 
 
 class PhaseTransferRecorded(ReviewEvent):

@@ -19,14 +19,14 @@ class CeaseDecided(ReviewEvent):
     (reg 29-31, 33)."""
 
     on: dt.date
-    reason: str
+    reasons: str | None = None  # stated in the family's notice; else the statutory test (CFA s45(1)(b))
     waits_on: ClassVar[str] = StepKey.PLAN_CEASE
     title: ClassVar[str] = "decision to cease the plan"
     regulation: ClassVar[str] = "reg 29-31"
-    command: ClassVar[str] = "ehc plan cease {ref} --on DATE --reason TEXT"
+    command: ClassVar[str] = "ehc plan cease {ref} --on DATE --reasons TEXT"
 
     def record(self, s, on_today, actor):
-        return ceasing.begin_cease(s, get_case(s, self.reference), self.on, actor, reason=self.reason,
+        return ceasing.begin_cease(s, get_case(s, self.reference), self.on, actor, reasons=self.reasons,
                                    today=on_today)
 
 

@@ -15,6 +15,10 @@ from models import db
 # Prefect: no telemetry, and nothing written to the developer's own ~/.prefect by the test server.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# the test council's contacts, which its notices must state (reg 32; CFA s32): the engine has no placeholder of its own
+os.environ.setdefault("EHC_COUNCIL_MEDIATION_ADVISER", "Testshire Mediation, mediation@mediation.testshire.org.uk, "
+                                                        "01234 000002")
+os.environ.setdefault("EHC_COUNCIL_SENDIASS", "Testshire SENDIASS, sendiass@testshire.org.uk, 01234 000003")
 
 POSTGRES_URL = os.environ.get("EHC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent

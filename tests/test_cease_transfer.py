@@ -83,9 +83,9 @@ def test_review_decides_to_cease_and_the_plan_ceases_after_the_appeal_window(sto
 
 def test_cease_outside_a_review_after_an_appeal_ends(store_url, monkeypatch):
     ref = plan_in_force("2024-01-10")
-    assert ehc(monkeypatch, "2024-06-03", "plan", "cease", ref, "--on", "2024-06-03", "--reason",
+    assert ehc(monkeypatch, "2024-06-03", "plan", "cease", ref, "--on", "2024-06-03", "--reasons",
                "moved into higher education", "--no-run").exit_code == 0
-    again = ehc(monkeypatch, "2024-06-04", "plan", "cease", ref, "--on", "2024-06-04", "--reason", "x", "--no-run")
+    again = ehc(monkeypatch, "2024-06-04", "plan", "cease", ref, "--on", "2024-06-04", "--reasons", "x", "--no-run")
     assert again.exit_code == 2 and "already has a decision to cease" in again.output
     done = ehc(monkeypatch, "2024-07-01", "plan", "ceased", ref, "--on", "2024-07-01", "--appeal-concluded",
                "--no-run")

@@ -145,7 +145,8 @@ def test_a_refused_case_goes_through_mediation_an_appeal_and_an_order_to_assess(
     decided = next(m for m in outbox() if m.kind == "appeal_decided")
     assert "carry out an EHC needs assessment" in decided.body_text and "Monday 21 July 2025" in decided.body_text
     certificate = next(m for m in outbox() if m.kind == "mediation_certificate")
-    assert "Thursday 24 April 2025" in certificate.body_text and "mediation@example.org" in certificate.body_text
+    assert "Thursday 24 April 2025" in certificate.body_text
+    assert "mediation@mediation.testshire.org.uk" in certificate.body_text  # the council's (tests/conftest.py)
     assert all(NAME not in m.subject and NAME not in m.body_text for m in outbox())
     shown = ok(monkeypatch, "2025-07-23", "appeal", "show", ref)
     assert "appeal 1 against refusal-to-assess: ordered" in shown

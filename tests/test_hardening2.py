@@ -66,7 +66,7 @@ REVIEW_CHAIN = (  # (today, the command after `ehc`) for one plan's review cycle
     ("2025-02-10", "review decide {ref} --decision amend --on 2025-02-10"),
     ("2025-03-10", "review amend {ref} --on 2025-03-10"),
 )
-CEASE_CHAIN = (("2024-11-20", "plan cease {ref} --on 2024-11-20 --reason needs-met"),
+CEASE_CHAIN = (("2024-11-20", "plan cease {ref} --on 2024-11-20 --reasons needs-met"),
                ("2025-01-21", "plan ceased {ref} --on 2025-01-21"))
 TRANSFER_CHAIN = (("2024-11-01", "plan transfer-out {ref} --aware-on 2024-11-01 --move-on 2024-12-01 "
                                  "--to-council Northshire --to-email sen@northshire.example.org"),
@@ -162,8 +162,8 @@ def test_meeting_held_refuses_an_empty_or_bad_role(store_url, no_prefect, monkey
 @pytest.mark.parametrize("reason", ["", " \t ", "x" * (NOTE_MAX + 1), "needs met\x1b[2J"])
 def test_plan_cease_refuses_an_empty_over_long_or_control_reason(store_url, no_prefect, monkeypatch, reason):
     ref = plan_in_force("2018-05-01", "2024-02-29", name=NAME)
-    line = refused_and_unwritten(store_url, monkeypatch, "2024-11-20", "--reason", "plan", "cease", ref, "--on",
-                                 "2024-11-20", "--reason", reason)
+    line = refused_and_unwritten(store_url, monkeypatch, "2024-11-20", "--reasons", "plan", "cease", ref, "--on",
+                                 "2024-11-20", "--reasons", reason)
     assert len(line) < 200
 
 

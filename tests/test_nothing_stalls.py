@@ -139,7 +139,7 @@ REVIEW_AND_CEASE = [  # (today, command): a review that amends the plan, then th
     ("2024-10-10", ["review", "report", "{ref}", "--on", "2024-10-10", "--no-run"]),
     ("2024-10-20", ["review", "decide", "{ref}", "--decision", "amend", "--on", "2024-10-20", "--no-run"]),
     ("2024-11-20", ["review", "amend", "{ref}", "--on", "2024-11-20", "--no-run"]),
-    ("2024-12-02", ["plan", "cease", "{ref}", "--on", "2024-12-02", "--reason", "needs met", "--no-run"]),
+    ("2024-12-02", ["plan", "cease", "{ref}", "--on", "2024-12-02", "--reasons", "needs met", "--no-run"]),
     ("2025-03-03", ["plan", "ceased", "{ref}", "--on", "2025-03-03", "--no-run"]),
 ]
 TRANSFER = [

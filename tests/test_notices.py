@@ -16,7 +16,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from cli.main import app
-from models import assessment, casework, db, people, schools
+from models import assessment, casework, db, people, review_cycle, review_decision, schools
 from models.cases import Case
 from models.contacts import import_contacts
 from models.council import council_details
@@ -42,8 +42,8 @@ COUNCIL = {
 REASONS = "the school's own support (its SEN support plan since 2025) meets the needs described."
 
 
-def open_case(s, name: str, on: str) -> Case:
-    case = casework.open_case(s, child_name=name, dob=D("2016-05-01"), requested_on=D(on), requester="parent",
+def open_case(s, name: str, on: str, dob: str = "2016-05-01") -> Case:
+    case = casework.open_case(s, child_name=name, dob=D(dob), requested_on=D(on), requester="parent",
                               today=D(on), actor="test", parent={"name": "Pat Email-Test",
                                                                  "email": "pat@family.test.org.uk"})
     people.add_person(s, case, "test", role="parent", name="Lou Post-Test", address="9 Mill Lane, Testbury",
@@ -59,26 +59,46 @@ def to_plan_decision(s, ref: str, on: str) -> None:
     assessment.meeting_held(s, ref, D(on), ["parent"], True, D(on), "test")
 
 
+def issue_plan(s, ref: str) -> list[Notice]:
+    """A case from the decision to assess to its final plan, through the acts."""
+    to_plan_decision(s, ref, "2026-03-02")
+    notices = assessment.assessment_notices(s, ref)
+    notices += assessment.decide_to_issue(s, ref, True, D("2026-03-09"), D("2026-03-09"), "test")
+    notices += assessment.draft_issued(s, ref, D("2026-03-16"), "Oakfield Primary", False, D("2026-03-16"), "test")
+    return notices + assessment.final_issued(s, ref, D("2026-05-11"), D("2026-05-11"), "test")
+
+
+def review_to_decision(s, case: Case, meeting: str) -> list[Notice]:
+    """A review cycle through its acts to the meeting: opened, the meeting fixed, the invitations sent (reg 20(3))."""
+    on = D(meeting)
+    review_cycle.open_review(s, case, on - dt.timedelta(days=42), "test")
+    notices = review_cycle.schedule_meeting(s, case, on, "test", on=on - dt.timedelta(days=42))
+    notices += review_cycle.send_invitations(s, case, on - dt.timedelta(days=28), "test", today=on)
+    review_cycle.record_meeting(s, case, on, "test", today=on)
+    return notices
+
+
+def review_notices(s, plan: Case, other: Case) -> list[Notice]:
+    """The review decisions through their acts (reg 20-22): `plan` amended (its phase transfer, reg 18) then
+    maintained then ceased, `other` amended and then not (reg 22(4))."""
+    notices = review_to_decision(s, plan, "2027-03-01")
+    notices += review_decision.amend(s, plan, D("2027-03-08"), "test", reasons=REASONS, today=D("2027-03-08"))
+    notices += review_decision.issue_amended_plan(s, plan, D("2027-03-29"), "test", "Hill High School",
+                                                  today=D("2027-03-29"))
+    notices += review_to_decision(s, plan, "2027-06-07")
+    notices += review_decision.maintain(s, plan, D("2027-06-14"), "test", reasons=REASONS, today=D("2027-06-14"))
+    notices += review_to_decision(s, plan, "2027-09-06")
+    notices += review_decision.cease(s, plan, D("2027-09-13"), "test", reasons=REASONS, today=D("2027-09-13"))
+    notices += review_to_decision(s, other, "2027-03-01")
+    notices += review_decision.amend(s, other, D("2027-03-08"), "test", reasons=REASONS, today=D("2027-03-08"))
+    return notices + review_decision.not_to_amend(s, other, D("2027-03-29"), "test", REASONS, today=D("2027-03-29"))
+
+
 def later_notices(case_id: int) -> list[Notice]:
-    """The review, ceasing and transfer notices, with the facts their tasks give (another module's acts)."""
+    """The ceasing and transfer notices, with the facts their tasks give (another module's acts)."""
     family = (Recipient(Role.FAMILY),)
-    rights = {"mediation_by": D("2027-07-01"), "appeal_by": D("2027-07-01")}
     return [
-        Notice(NoticeKind.REVIEW_INVITATION, D("2027-04-01"), family, case_id=case_id,
-               facts={"meeting_on": D("2027-04-20")}),
-        Notice(NoticeKind.REVIEW_DECISION, D("2027-05-01"), family, case_id=case_id, occasion="1", facts={
-            "decision": "maintain", "cycle": 1, "decided_on": D("2027-05-01"), "reasons": REASONS,
-            "next_review_due": D("2028-04-30"), **rights}),
-        Notice(NoticeKind.REVIEW_DECISION, D("2027-05-01"), family, case_id=case_id, occasion="2", facts={
-            "decision": "amend", "cycle": 2, "decided_on": D("2027-05-01"), "representations_close": D("2027-05-15"),
-            "amended_final_due": D("2027-06-26"), "next_review_due": D("2028-04-30")}),
-        Notice(NoticeKind.AMENDED_PLAN, D("2027-06-20"), family, case_id=case_id,
-               facts={"issued_on": D("2027-06-20"), **rights}),
-        Notice(NoticeKind.NOT_TO_AMEND, D("2027-06-20"), family, case_id=case_id,
-               facts={"decided_on": D("2027-06-20"), "reasons": REASONS, **rights}),
-        Notice(NoticeKind.CEASE_DECISION, D("2027-05-01"), family, case_id=case_id,
-               facts={"decided_on": D("2027-05-01"), "reasons": REASONS, **rights}),
-        Notice(NoticeKind.PLAN_CEASED, D("2027-07-02"), family, case_id=case_id, facts={"ceased_on": D("2027-07-02")}),
+        Notice(NoticeKind.PLAN_CEASED, D("2027-11-02"), family, case_id=case_id, facts={"ceased_on": D("2027-11-02")}),
         Notice(NoticeKind.PLAN_TRANSFER, D("2027-05-01"),
                (Recipient(Role.NEW_COUNCIL, email="sen@newcouncil.test.gov.uk"),), case_id=case_id,
                facts={"to_council": "New Borough Council", "transferred_on": D("2027-05-01"),
@@ -110,19 +130,18 @@ def outbox(tmp_path_factory) -> dict[str, list[OutboxMessage]]:
             notices = [n for c in (plan, refused, no_plan) for n in assessment.request_notices(s, c.reference)]
             notices += assessment.decide_to_assess(s, refused.reference, False, D("2026-02-09"), D("2026-02-09"),
                                                    "test", reasons=REASONS)
-            to_plan_decision(s, plan.reference, "2026-03-02")
-            notices += assessment.assessment_notices(s, plan.reference)
-            notices += assessment.decide_to_issue(s, plan.reference, True, D("2026-03-09"), D("2026-03-09"), "test")
-            notices += assessment.draft_issued(s, plan.reference, D("2026-03-16"), "Oakfield Primary", False,
-                                               D("2026-03-16"), "test")
-            notices += assessment.final_issued(s, plan.reference, D("2026-05-11"), D("2026-05-11"), "test")
+            notices += issue_plan(s, plan.reference)
             notices += [n for src in assessment.advice_sources(s, plan, D("2026-03-02"))
                         for n in assessment.request_advice(s, plan.reference, src)]
             to_plan_decision(s, no_plan.reference, "2026-03-02")
             notices += assessment.decide_to_issue(s, no_plan.reference, False, D("2026-03-09"), D("2026-03-09"),
                                                   "test", reasons=REASONS)
+            other = open_case(s, "Ed Amend-Test", "2026-01-05", dob="2017-01-10")  # no phase transfer
+            notices += assessment.request_notices(s, other.reference) + issue_plan(s, other.reference)
+            notices += review_notices(s, plan, other)
             notices += later_notices(plan.id)
             compose.write(s, notices)
+            again = compose.write(s, notices)
         with db.session() as s:
             rows = list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
             contexts = {}
@@ -133,7 +152,7 @@ def outbox(tmp_path_factory) -> dict[str, list[OutboxMessage]]:
         by_template: dict[str, list[OutboxMessage]] = {}
         for row in rows:
             by_template.setdefault(row.kind, []).append(row)
-        yield {"rows": by_template, "contexts": contexts, "details": details}
+        yield {"rows": by_template, "contexts": contexts, "details": details, "again": again}
         db.dispose_engine(url)
 
 
@@ -229,3 +248,82 @@ def test_the_print_queue_writes_each_letter_and_records_it_printed(store_url, mo
         row = s.get(OutboxMessage, letter_id)
         assert (row.status, row.provider) == (OutboxStatus.SENT, letters.PRINTED) and row.sent_at is not None
     assert ref not in ehc.invoke(app, ["letters", "pending"]).stdout
+
+
+@pytest.mark.parametrize("template", ["review_maintain", "review_amend", "not_to_amend", "cease_decision"])
+def test_a_review_or_cease_decision_states_the_reasons_its_act_gave(outbox, template):
+    rows = outbox["rows"][template]
+    assert rows and all(REASONS in " ".join(r.body_text.split()) for r in rows)
+    [letter, *_] = [r for r in rows if r.channel == Channel.LETTER]
+    assert REASONS in " ".join(pdf_text(letters.letter_pdf(letter, outbox["details"], "EHC-2026-00001")).split())
+
+
+def test_the_review_acts_notices_have_one_outbox_key_each(outbox):
+    assert outbox["again"] == []  # written again (a retried task, a resumed run): nothing new
+    invitations = outbox["rows"]["review_invitation"]
+    keys = [r.idempotency_key for r in invitations]
+    assert len(keys) == len(set(keys)) == 4 * 5  # 4 cycles; two parents, the SENCO, the health body, social care
+    assert "notice:review_invitation:case:1:2:to:senco:3" in keys  # per case, cycle and recipient
+    for template in ("amended_plan", "not_to_amend", "review_maintain", "cease_decision"):
+        rows = outbox["rows"][template]
+        assert len({r.idempotency_key for r in rows}) == len(rows) == 2, template  # the two parents
+
+
+
+def open_by_command(monkeypatch, **env: str | None):
+    """`ehc case open` with the council's contacts as `env` gives them (None: unset): its result and the cases."""
+    monkeypatch.setenv("EHC_TODAY", "2026-01-05")
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["case", "open", "--child-name", "Fi Contact-Test", "--dob", "2016-01-01",
+                                      "--requested-on", "2026-01-05", "--requester", "parent", "--parent-name",
+                                      "Gu Contact-Test", "--parent-email", "gu@family.test.org.uk"])
+    with db.session() as s:
+        return result, len(s.exec(select(Case)).all())
+
+
+def test_a_notice_whose_council_contact_is_not_set_is_refused_and_nothing_written(store_url, monkeypatch):
+    result, cases = open_by_command(monkeypatch, EHC_COUNCIL_SENDIASS=None)
+    assert result.exit_code == 2 and cases == 0
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: EHC_COUNCIL_SENDIASS: not set: the notice 'request received") and "SENDIASS" in line
+    with db.session() as s:
+        assert s.exec(select(OutboxMessage)).all() == []
+
+
+@pytest.mark.parametrize("value", ["SENDIASS, sendiass@example.org", "SENDIASS, https://www.sendiass.example",
+                                   "SENDIASS, help@advice.example.com, 0300 000 0000"])
+def test_an_example_address_is_stated_only_by_the_demo(store_url, monkeypatch, value):
+    result, cases = open_by_command(monkeypatch, EHC_COUNCIL_SENDIASS=value, EHC_DEMO=None)
+    assert result.exit_code == 2 and cases == 0
+    assert "error: EHC_COUNCIL_SENDIASS: gives an example address, which only the demo may state" in result.stderr
+    result, cases = open_by_command(monkeypatch, EHC_COUNCIL_SENDIASS=value, EHC_DEMO="1")
+    assert result.exit_code == 0 and cases == 1, result.output
+    with db.session() as s:
+        [row] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "considering_assessment")).all()
+        assert value in " ".join(row.body_text.split())
+
+
+def test_the_mediation_adviser_is_required_where_the_right_of_appeal_is(monkeypatch):
+    details = {"sendiass": "Testbury SENDIASS, 01234 000003", "mediation_adviser": None}
+    assert requirements.unstated("considering_assessment", details, demo=False) is None
+    refused = requirements.unstated("not_to_assess", details, demo=False)
+    assert refused.field == "EHC_COUNCIL_MEDIATION_ADVISER" and "mediation adviser's contact" in refused.rule
+    assert requirements.unstated("reminder", details, demo=False) is None  # a chase states no council contact
+    assert not requirements.placeholder("Testbury Mediation, mediation@mediation.test.org.uk")
+
+
+def test_a_letter_writes_any_name_as_given_in_dejavu(outbox):
+    """The letter's font is matplotlib's DejaVu Sans (a pinned dependency), wherever it is printed: a name in
+    any language round-trips through the PDF, never as '?'."""
+    name = "Zoë Łukasz-O'Brien"
+    [letter, *_] = [r for r in outbox["rows"]["final_plan"] if r.channel == Channel.LETTER]
+    letter = letter.model_copy(update={"postal_address": f"{name}, 1 Mill Lane, Testbury, TS2 2BB",
+                                       "body_text": f"Dear {name} – “quoted” …\n\n{letter.body_text}"})
+    pdf = letters.letter_pdf(letter, outbox["details"], "EHC-2026-00001")
+    text = pdf_text(pdf)
+    assert text.count(name) == 2 and "“quoted” …" in text and "?" not in text.split("\n")[0]
+    assert b"DejaVuSans" in pdf and all(path.is_file() for path in letters.FONT_FILES)

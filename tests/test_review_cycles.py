@@ -186,3 +186,19 @@ def test_re_applying_exceptions_keeps_counted_back_review_dates(store_url):
     assert (before.details["counted_back_from"], before.due_on) == ("2025-01-20", D("2025-01-06"))
     act(ref, casework.recompute_deadlines)
     assert steps(ref)["review:1:invitations"].due_on == D("2025-01-06")
+
+
+def test_the_invitations_go_once_to_those_reg_20_names_and_not_after_the_meeting(store_url):
+    ref = plan_in_force("2018-05-01", "2024-02-29")
+    act(ref, review_cycle.open_review, D("2025-01-02"), "test")
+    act(ref, review_cycle.schedule_meeting, D("2025-01-20"), "test")
+    [invitation] = act(ref, review_cycle.send_invitations, D("2025-01-03"), "test")
+    assert {r.role for r in invitation.recipients} == {"family", "senco", "dco", "social_care"}
+    assert (invitation.kind, invitation.occasion, invitation.facts["meeting_on"]) == ("review_invitation", "1",
+                                                                                      D("2025-01-20"))
+    assert act(ref, review_cycle.send_invitations, D("2025-01-04"), "test") == []  # sent already
+    other = plan_in_force("2018-06-01", "2024-02-29", name="Other Child")
+    act(other, review_cycle.open_review, D("2025-01-02"), "test")
+    act(other, review_cycle.schedule_meeting, D("2025-01-20"), "test")
+    act(other, review_cycle.record_meeting, D("2025-01-20"), "test")  # held: the invitations recorded with it
+    assert act(other, review_cycle.send_invitations, D("2025-01-21"), "test") == []

@@ -27,6 +27,7 @@ DEMO_COUNCIL = {  # the demo council's own details for its notices (`models.coun
     "EHC_COUNCIL_MEDIATION_ADVISER": "Demo Mediation Service, mediation@example.org, 01234 567891",
     "EHC_COUNCIL_SENDIASS": "Demoton SENDIASS, sendiass@example.org, 01234 567892",
     "EHC_DEFAULT_CASEWORKER": "sen.team@example.org",
+    "EHC_DEMO": "1",  # its example.org contacts may be stated in its notices (nowhere else: `requirements.unstated`)
 }
 Ehc = Callable[[list[str]], str]  # runs one `ehc` command, returns its output; raises if it fails
 
