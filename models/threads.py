@@ -102,8 +102,8 @@ def expecting_runs(s: Session, case_ids: set[int] | None = None) -> list[Expecte
     found = []
     for thread, table in TABLES.items():
         t, c = table.__table__.c, Case.__table__.c
-        newest = sa.select(sa.func.max(t.n)).where(t.case_id == c.id).scalar_subquery()
-        query = sa.select(c.id, c.reference, t.n).join(table.__table__, t.case_id == c.id).where(t.n == newest)
+        newest = sa.select(t.case_id, sa.func.max(t.n).label("n")).group_by(t.case_id).subquery()
+        query = sa.select(c.id, c.reference, newest.c.n).join(newest, newest.c.case_id == c.id)
         if case_ids is not None:
             query = query.where(c.id.in_(case_ids))
         for case_id, reference, n in s.connection().execute(query.order_by(c.id)):
