@@ -139,9 +139,9 @@ def test_a_refused_case_goes_through_mediation_an_appeal_and_an_order_to_assess(
     # what the family and the ICB were told; no subject carries the child's name
     family = [m.kind for m in outbox() if m.recipient_role == Role.FAMILY]
     assert family == ["not_to_assess", "mediation_arranging", "mediation_certificate",
-                      "appeal_lodged", "appeal_decided"]
+                      "appeal_lodged", "appeal_decided", "advice_request"]  # assessing as ordered: their advice
     assert [m.kind for m in outbox() if m.recipient_role == Role.DCO] == ["assessment_decision_copy",
-                                                                           "mediation_health"]
+                                                                           "mediation_health", "advice_request"]
     decided = next(m for m in outbox() if m.kind == "appeal_decided")
     assert "carry out an EHC needs assessment" in decided.body_text and "Monday 21 July 2025" in decided.body_text
     certificate = next(m for m in outbox() if m.kind == "mediation_certificate")
@@ -506,3 +506,43 @@ def test_no_plan_after_an_ordered_assessment_is_a_new_appealable_refusal(store_u
     assert "decision not to issue an EHC plan" in refusal.subject
     assert "Monday 10 November 2025" in refusal.body_text  # 09-08 + 2 months (Mon): the new appeal deadline
     ok(monkeypatch, "2025-10-01", "appeal", "lodged", ref, "--on", "2025-10-01", "--against", "refusal-to-issue")
+
+
+def test_an_ordered_assessment_asks_for_advice_and_its_plan_goes_into_force(store_url, monkeypatch):
+    """An order to assess writes what follows it, as a decision to assess does: telling the family it will assess
+    asks every source for advice that day (reg 6(1)); the plan issued under the order is in force with its first
+    review due, through the code an assessment's final plan goes through (CFA s44(1); reg 13(2))."""
+    ref = refused_case()
+    ok(monkeypatch, "2025-04-01", "appeal", "lodged", ref, "--on", "2025-04-01", "--against", "refusal-to-assess")
+    ok(monkeypatch, "2025-07-07", "appeal", "decided", ref, "--on", "2025-07-07", "--outcome", "order",
+       "--order", "assess")
+    assert not [k for k in steps(ref) if k.startswith("advice:")]  # not before the council says it will assess
+    ok(monkeypatch, "2025-07-14", "appeal", "complied", ref, "--limit", "tribunal.assess", "--on", "2025-07-14")
+    advice = {k: v for k, v in steps(ref).items() if k.startswith("advice:")}
+    assert sorted(advice) == ["advice:education", "advice:ep", "advice:health", "advice:parent", "advice:social_care"]
+    # advice.provide: 6 weeks from Mon 07-14 = Mon 08-25 (calendar weeks; a bank holiday does not move it)
+    assert {(v.status, v.started_on, v.due_on) for v in advice.values()} == {
+        (StepStatus.OPEN, D("2025-07-14"), D("2025-08-25"))}
+    requests = [m for m in outbox() if m.kind == "advice_request"]
+    assert {m.recipient_role for m in requests} == {Role.FAMILY, Role.SENCO, Role.DCO, Role.SOCIAL_CARE,
+                                                    Role.EDUCATIONAL_PSYCHOLOGIST}
+    assert {m.on for m in requests} == {D("2025-07-14")}
+    for source in ("parent", "education", "health", "social_care", "ep"):
+        ok(monkeypatch, "2025-08-20", "advice", "received", ref, "--source", source, "--on", "2025-08-20")
+    st = steps(ref)
+    assert StepKey.COPRODUCTION_MEETING not in st  # under the order, its own limits come next, not week 16
+    with session() as s:
+        assert casework.get_case(s, ref).stage == Stage.TRIBUNAL_ORDER
+    # the final plan within tribunal.plan (07-07 + 14 weeks = Mon 10-13), issued Mon 10-06
+    ok(monkeypatch, "2025-10-06", "appeal", "complied", ref, "--limit", "tribunal.plan", "--on", "2025-10-06")
+    st = steps(ref)
+    assert st["appeal:1:tribunal.not_to_issue"].status == StepStatus.DONE
+    with session() as s:
+        case = casework.get_case(s, ref)
+        assert (case.status, case.stage, case.plan_issued_on) == (CaseStatus.PLAN_IN_FORCE, Stage.PLAN_IN_FORCE,
+                                                                  D("2025-10-06"))
+    # review.annual: the period of 12 months starting with the issue day, 2025-10-06 to 2026-10-05
+    assert (st["review.annual:1"].started_on, st["review.annual:1"].due_on) == (D("2025-10-06"), D("2026-10-05"))
+    final = [m for m in outbox() if m.kind == "final_plan"]
+    assert [m.recipient_role for m in final] == [Role.FAMILY] and final[0].on == D("2025-10-06")
+    assert "Monday 8 December 2025" in final[0].body_text  # appeal.register: 10-06 + 2 months = Sat 12-06 → Mon
