@@ -13,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar, Literal
 
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import ObjectNotFound
 
 from models import appeals, cease_prompts, complaints, disputes, mediation, threads
 from models.casework import get_case
 from models.db import session
+from models.deadline_watch import WATCH_ACTOR
 from models.vocabulary import (
     CEASE_REVIEW_KEY,
     AppealGround,
@@ -420,3 +423,17 @@ def bring_in_line(event: CaseEvent) -> str:
         return reconcile_thread(event.reference, thread)
     except ObjectNotFound:  # no deployment to start it from: the reconciler starts it once one is served
         return "no deployment"
+
+
+# --- the daily watch: cease-review prompts ----------------------------------------------------------
+
+
+@task(name="cease-review prompts", task_run_name="cease-review prompts {on}", cache_policy=NO_CACHE)
+def prompt_cease_reviews(on: dt.date) -> int:
+    """Open a cease-review prompt for each young person with a plan in force who has reached 25 (CFA s46), run
+    by the deadline watch before it chases, so a prompt opened today is chased from today. Once per case: a case
+    already prompted, or with a decision to cease, is passed over, so every day's watch may run it."""
+    with session() as s:
+        opened = len(cease_prompts.prompt_aged_25(s, on, WATCH_ACTOR))
+    get_run_logger().info("%s: %d cease review prompt%s opened", on, opened, "" if opened == 1 else "s")
+    return opened

@@ -338,10 +338,13 @@ def test_cease_review_prompts_at_25_and_on_leaving_education(store_url, monkeypa
     opened = ok(monkeypatch, "2025-06-01", "cease-review", "prompts", "--on", "2025-06-01")
     assert opened == "1 cease review prompt opened\n"
     prompt = steps(refs[0])["cease.review_prompt"]
-    assert prompt.due_on == D("2025-08-31")  # 25 on 2025-05-01: the end of the academic year 2024/25
+    assert prompt.due_on == D("2025-07-31")  # 25 on 2025-05-01: the academic year ends 31 July (reg 46(1)(a))
     again = ok(monkeypatch, "2025-06-02", "cease-review", "prompts", "--on", "2025-06-02")
     assert again == "0 cease review prompts opened\n"
-    assert cease_prompts.end_of_academic_year_turning(D("2000-09-02")) == D("2026-08-31")  # 25 in Sept 2025
+    assert cease_prompts.end_of_academic_year_turning(D("2000-09-02")) == D("2026-07-31")  # 25 in Sept 2025
+    assert cease_prompts.end_of_academic_year_turning(D("2000-07-31")) == D("2025-07-31")  # 25 on its last day
+    assert cease_prompts.end_of_academic_year_turning(D("2000-08-01")) == D("2026-07-31")  # 25 on the next's first
+    assert cease_prompts.end_of_academic_year_turning(D("2000-02-29")) == D("2025-07-31")  # 25 on 1 March 2025
     ok(monkeypatch, "2025-06-03", "cease-review", "left-education", refs[1], "--on", "2025-06-02")
     assert steps(refs[1])["cease.review_prompt"].due_on == D("2025-06-02")
     ok(monkeypatch, "2025-06-04", "cease-review", "considered", refs[1], "--on", "2025-06-04")

@@ -3,7 +3,8 @@ and an injected clock: an appeal lodged from `ehc` starts its run `REF appeal 1`
 response; the response answered on the run's form (as the Prefect UI does, `resume_flow_run`) moves it on to the
 Tribunal's decision; the order, recorded while Prefect was away, is caught up by the reconciler and the run
 waits on the order's limits; it ends when the thread waits on nothing more. A complaint's run ends at the
-council's response and is run again when the complaint goes to the Ombudsman."""
+council's response and is run again when the complaint goes to the Ombudsman. The daily watch opens each
+cease-review prompt at 25 once, and chases it."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import select
 
 from deployments.needs_assessment import serving
+from flows.deadline_watch import deadline_watch
 from flows.disagreement import FLOWS
 from flows.reconcile import reconcile_all
 from models import casework, threads
 from models.appeals import Appeal
 from models.cases import Case, Contact
 from models.db import session
-from models.vocabulary import AppealStatus, Thread
+from models.outbox import OutboxMessage
+from models.vocabulary import CEASE_REVIEW_KEY, AppealStatus, CaseStatus, Stage, Thread
 from tasks import disagreement as ev
 from tasks import waiting
 from tasks.waiting import case_run, paused_on, settle
@@ -137,3 +140,26 @@ def test_each_thread_form_is_safe():
     assert "outcome" in decided["required"] and "default" not in decided["properties"]["outcome"]
     assert "limit" in ev.AppealLimitMet.model_json_schema()["required"]
     assert waiting.CaseEvent.model_fields["recorded_by"].default is None  # checked against staff when given
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_daily_watch_prompts_a_cease_review_at_25_once_and_chases_it(store_url, prefect_server, monkeypatch):
+    with session() as s:  # a plan in force for a young person who turns 25 on 2025-05-01
+        case = casework.open_case(s, child_name="Older One", dob=D("2000-05-01"), requested_on=D("2024-01-08"),
+                                  requester="parent", today=D("2024-01-08"), actor="t")
+        case.status, case.stage, case.plan_issued_on = CaseStatus.PLAN_IN_FORCE, Stage.PLAN_IN_FORCE, D("2024-05-01")
+        s.add(case)
+        ref = case.reference
+    for day in ("2025-04-30", "2025-05-01", "2025-05-02"):
+        deadline_watch(as_of=D(day), send=False)
+    with session() as s:
+        case = casework.get_case(s, ref)
+        prompt = casework.find_step(s, case, CEASE_REVIEW_KEY)
+        prompted = [e for e in casework.audit_log(s, case) if e.action == "cease review prompted"]
+    assert (prompt.started_on, prompt.due_on) == (D("2025-05-01"), D("2025-07-31"))  # reg 46(1)(a): 31 July
+    assert [e.on for e in prompted] == [D("2025-05-01")]  # the next day's watch opens nothing more
+    assert prompted[0].actor == "deadline-watch"
+    deadline_watch(as_of=D("2025-07-21"), send=False)  # 10 days before it is due: the caseworker is reminded
+    with session() as s:
+        chased = s.exec(select(OutboxMessage).where(OutboxMessage.step_id == prompt.id)).all()
+    assert [(m.on, m.kind) for m in chased] == [(D("2025-07-21"), "reminder")]
