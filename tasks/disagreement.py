@@ -15,7 +15,6 @@ from typing import ClassVar, Literal
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import ObjectNotFound
 
 from models import appeals, cease_prompts, complaints, disputes, mediation, threads
@@ -385,11 +384,11 @@ def current(reference: str, thread: str) -> tuple[int | None, bool]:
 def next_wait(reference: str, thread: str, n: int) -> type[CaseEvent] | None:
     """The form the thread's run waits on next, or None: the thread waits on nothing more, or a later one of
     its kind has been opened (its acts are recorded on that one, by its own run)."""
-    latest, waits = current(reference, thread)
-    if latest != n or not waits:
-        return None
     with session() as s:
         case = get_case(s, reference)
+        latest = threads.latest(s, case, thread)
+        if latest is None or latest.n != n:
+            return None
         return next((form for form in WAITS[Thread(thread)] if threads.waits(s, case, form.waits_on)[0]), None)
 
 
@@ -414,7 +413,7 @@ def bring_in_line(event: CaseEvent) -> str:
     needs assessment's and the review's are woken), else bring the run in line as the reconciler would."""
     thread = Thread(event.flow)
     try:
-        run: FlowRun | None = case_run(event.reference, thread)
+        run = case_run(event.reference, thread)
         n, _ = current(event.reference, thread)
         if run is not None and n is not None and run.name == run_name(event.reference, thread, n):
             said = wake(event)

@@ -189,6 +189,9 @@ def test_a_conceded_appeal_runs_its_unopposed_limits(store_url, monkeypatch):
     # the plan issued within unopposed.plan settles the decision whether to issue
     ok(monkeypatch, "2025-08-01", "appeal", "complied", ref, "--limit", "unopposed.plan", "--on", "2025-08-01")
     assert steps(ref)["appeal:1:unopposed.not_to_issue"].status == StepStatus.DONE
+    with session() as s:  # and puts the plan in force, as a plan issued under an order (reg 45)
+        assert casework.get_case(s, ref).status == CaseStatus.PLAN_IN_FORCE
+    assert steps(ref)["review.annual:1"].due_on == D("2026-07-31")  # 12 months starting with 2025-08-01
 
 
 def test_a_concession_after_the_response_is_refused(store_url, monkeypatch):
