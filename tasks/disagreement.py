@@ -33,7 +33,7 @@ from models.vocabulary import (
     Thread,
     TribunalOrder,
 )
-from tasks.waiting import CaseEvent, case_run, catch_up, reconcile_run, wake
+from tasks.waiting import CaseEvent, case_run, catch_up, reconcile_run, reschedule, wake
 
 LIMITS = tuple(dict.fromkeys(limit for limits in (*appeals.ORDER_LIMITS.values(), *appeals.CONCESSION_LIMITS.values())
                              for limit in limits))
@@ -395,14 +395,17 @@ def next_wait(reference: str, thread: str, n: int) -> type[CaseEvent] | None:
 def reconcile_thread(reference: str, thread: str) -> str:
     """Bring the case's latest thread's run in line with the store (`tasks.waiting.reconcile_run`): start it
     when the thread opens, run it again when the store has moved past its form or it ended while the thread
-    still waits; a thread that waits on nothing more has its suspended run run again, to end. In a word."""
+    still waits; a thread that waits on nothing more has its suspended run run again, to end, and so has the
+    run of an earlier thread of the kind still suspended when a later one opens. In a word."""
     n, waits = current(reference, thread)
     if n is None:
         return "no thread"
     name = run_name(reference, thread, n)
+    run = case_run(reference, thread)
+    if run is not None and run.name != name and run.state.is_paused():  # an earlier one's run: run again, it ends
+        reschedule(run, f"{thread} {n} opened: the acts are recorded on it")
     if waits:
         return reconcile_run(reference, WAITS[Thread(thread)], flow=thread, name=name, stage=thread, n=n)
-    run = case_run(reference, thread)
     if run is not None and run.name == name and run.state.is_paused():
         return "ended" if catch_up(run, WAITS[Thread(thread)]) else "waiting"
     return "none waiting"

@@ -163,3 +163,19 @@ def test_the_daily_watch_prompts_a_cease_review_at_25_once_and_chases_it(store_u
     with session() as s:
         chased = s.exec(select(OutboxMessage).where(OutboxMessage.step_id == prompt.id)).all()
     assert [(m.on, m.kind) for m in chased] == [(D("2025-07-21"), "reminder")]
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_second_dispute_has_its_own_run_and_the_first_one_s_ends(store_url, runner, monkeypatch):
+    ref = renumbered(refused_case())
+    ok(monkeypatch, "2025-03-03", "dispute", "raised", ref, "--with", "health", "--over", "funding", "--on",
+       "2025-03-03")
+    first = settle(case_run(ref, Thread.DISPUTE).id)
+    assert first.name == f"{ref} dispute 1" and paused_on(first) == ev.DisputeResolved.slug()
+    assert ok(monkeypatch, "2025-03-10", "dispute", "raised", ref, "--with", "social_care", "--over", "provision",
+              "--on", "2025-03-10").endswith("run started)\n")
+    second = settle(case_run(ref, Thread.DISPUTE).id)
+    assert second.name == f"{ref} dispute 2" and paused_on(second) == ev.DisputeResolved.slug()
+    assert settle(first.id, after=first.state.id).state.is_completed()  # its acts are recorded on the later one
+    ok(monkeypatch, "2025-03-20", "dispute", "resolved", ref, "--on", "2025-03-20", "--how", "funding agreed")
+    assert settle(second.id, after=second.state.id).state.is_completed()
