@@ -15,6 +15,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models import statutory
 from models.appeals import Appeal
 from models.cases import Case, Step
 from models.complaints import Complaint
@@ -83,8 +84,10 @@ def waits(s: Session, case: Case, key: str) -> tuple[bool, dt.date | None]:
         return False, None
     steps = _open_steps(s, case, f"{thread}:{row.n}:", cond.steps)
     due = min((st.due_on for st in steps), default=None)
-    if cond.held_not_certified:
-        return row.held_on is not None and row.certificate_on is None, None
+    if cond.held_not_certified:  # due 3 working days after the mediation (mediation.certificate_after, reg 39)
+        if row.held_on is None or row.certificate_on is not None:
+            return False, None
+        return True, statutory.deadline("mediation.certificate_after", row.held_on, rule_set=case.rule_set).due
     if cond.statuses:
         return row.status in cond.statuses, due or getattr(row, "hearing_on", None)
     return bool(steps), due

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from models import assessment, casework, cease_prompts
+from models import assessment, casework, cease_prompts, threads
 from models.appeals import Appeal, appeal_window_closes
 from models.cases import AuditEvent, Case, Step
 from models.complaints import Complaint
@@ -24,6 +24,7 @@ from models.mediation import Mediation
 from models.outbox import OutboxMessage
 from models.vocabulary import CaseStatus, Role, Stage, StepKey, StepKind, StepStatus
 from notifications import compose, requirements
+from tasks.disagreement import WAITS, next_wait
 from tasks.watch import run_watch
 
 D = dt.date.fromisoformat
@@ -552,3 +553,32 @@ def test_an_ordered_assessment_asks_for_advice_and_its_plan_goes_into_force(stor
     final = [m for m in outbox() if m.kind == "final_plan"]
     assert [m.recipient_role for m in final] == [Role.FAMILY] and final[0].on == D("2025-10-06")
     assert "Monday 8 December 2025" in final[0].body_text  # appeal.register: 10-06 + 2 months = Sat 12-06 → Mon
+
+
+def test_what_a_mediation_s_run_waits_on_in_turn(store_url, monkeypatch):
+    """The store's conditions a mediation's run is suspended on (`models.threads`): held, then its certificate
+    (3 working days after Thu 03-20: Tue 03-25), then each agreed act (2 weeks from 03-20: 04-03); then nothing."""
+    ref = refused_case()
+
+    def waiting_on():
+        with session() as s:
+            case = casework.get_case(s, ref)
+            return [(form.__name__, threads.waits(s, case, form.waits_on)[1]) for form in WAITS["mediation"]
+                    if threads.waits(s, case, form.waits_on)[0]]
+
+    assert waiting_on() == [] and next_wait(ref, "mediation", 1) is None
+    ok(monkeypatch, "2025-03-03", "mediation", "wanted", ref, "--about", "refusal-to-assess", "--on", "2025-03-03",
+       "--issue", "education")
+    assert waiting_on() == [("MediationHeld", D("2025-04-02"))]
+    ok(monkeypatch, "2025-03-20", "mediation", "held", ref, "--about", "refusal-to-assess", "--on", "2025-03-20",
+       "--act", "amend section F")
+    assert waiting_on() == [("MediationCertificate", D("2025-03-25")), ("MediationActDone", D("2025-04-03"))]
+    ok(monkeypatch, "2025-03-24", "mediation", "certificate", ref, "--about", "refusal-to-assess", "--kind", "after",
+       "--from", "2025-03-20", "--on", "2025-03-24")
+    assert [name for name, _ in waiting_on()] == ["MediationActDone"]
+    with session() as s:
+        assert (ref, "mediation", 1) in threads.expecting_runs(s)
+    ok(monkeypatch, "2025-03-31", "mediation", "act-done", ref, "--mediation", "1", "--act", "1", "--on", "2025-03-31")
+    assert waiting_on() == [] and next_wait(ref, "mediation", 1) is None
+    with session() as s:
+        assert (ref, "mediation", 1) not in threads.expecting_runs(s)
