@@ -1,23 +1,39 @@
-"""`ehc mediation | appeal | complaint | dispute | cease-review`: disagreement resolution. Each command records
-its typed event (`tasks.disagreement`) and its notices in one transaction (`tasks.waiting.record`); no flow run
-waits on these acts yet, so none is woken. The groups are put together in `cli.main`."""
+"""`ehc mediation | appeal | complaint | dispute | cease-review`: disagreement resolution. Each command builds the
+typed event of its act (`tasks.disagreement`: the same event the Prefect form gives, its choices named once
+there), records it and its notices in one transaction (`tasks.waiting.record`), then wakes the thread's run
+(`tasks.disagreement.bring_in_line`: started when the thread opens). The groups are put together in
+`cli.main`."""
 
 from __future__ import annotations
+
+import types
+import typing
 
 import typer
 
 from cli.common import ID_RANGE, date_arg, input_errors, print_json
+from cli.runs import reach
 from models import appeals, casework, cease_prompts, complaints, disputes, mediation
 from models.db import session
 from models.settings import settings, today
-from models.vocabulary import StepKey, StepKind
+from models.vocabulary import StepKey, StepKind, Thread
 from tasks import disagreement as ev
 from tasks import waiting
 
+
+def choices(event: type[waiting.CaseEvent], field: str) -> str:
+    """The choices the event's form offers for `field` (a StrEnum or a Literal, in a list or optional), as
+    `a | b | c`: the command's help says what the form says."""
+    kind = event.model_fields[field].annotation
+    while typing.get_origin(kind) in (list, typing.Union, types.UnionType):
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    return " | ".join(typing.get_args(kind) if typing.get_origin(kind) is typing.Literal else map(str, kind))
+
+
 REF = typer.Argument(..., metavar="REF", help="the case reference, EHC-YYYY-NNNNN")
 ON = typer.Option(..., "--on", help="YYYY-MM-DD: the day it happened")
-ABOUT = typer.Option(..., "--about", help="the decision: refusal-to-assess | refusal-to-issue | contents | school | "
-                                          "cease | refusal-to-amend")
+ABOUT = typer.Option(..., "--about", help=f"the decision: {choices(ev.MediationWanted, 'about')}")
+ISSUES = typer.Option(..., "--issue", help=f"{choices(ev.MediationWanted, 'issues')}; repeat")
 
 mediation_app = typer.Typer(help="Mediation (SEND Regs 2014 reg 32-42).", no_args_is_help=True)
 appeal_app = typer.Typer(help="Appeals to the First-tier Tribunal (SEND) and its orders (CFA s51; reg 43-45).",
@@ -29,10 +45,18 @@ cease_review_app = typer.Typer(help="Prompts to consider ceasing a plan: 25, or 
                                no_args_is_help=True)
 
 
-def record(event: waiting.CaseEvent, what: str) -> None:
-    """Record the act and its notices; prints one line."""
-    notices = waiting.record(event, settings().actor)
-    typer.echo(f"{event.reference}: {what} ({len(notices)} notice{'' if len(notices) == 1 else 's'})")
+def record(event: type[waiting.CaseEvent], what: str, **values) -> None:
+    """Record the act and its notices, then wake its thread's run; prints one line. The values go to the act
+    as typed (`model_construct`): the act checks each and names the command's option when one is bad."""
+    given = event.model_construct(**values)
+    notices = waiting.record(given, settings().actor)
+    line = f"{given.reference}: {what} ({len(notices)} notice{'' if len(notices) == 1 else 's'}"
+    if given.flow in tuple(Thread):
+        valid = event.model_validate(dict(given))  # the act took it: as the form would give it
+        said = reach(given.reference, lambda: ev.bring_in_line(valid), "the next reconcile brings it in line",
+                     unset="not woken", unreached="not reached")
+        line += f"; run {said}"
+    typer.echo(line + ")")
 
 
 # --- mediation -----------------------------------------------------------------------------------
@@ -41,11 +65,10 @@ def record(event: waiting.CaseEvent, what: str) -> None:
 @mediation_app.command("wanted")
 @input_errors
 def mediation_wanted(reference: str = REF, about: str = ABOUT, on: str = ON,
-                     issue: list[str] = typer.Option(..., "--issue", help="education | health | social_care; repeat")
-                     ) -> None:
+                     issue: list[str] = ISSUES) -> None:
     """The family wants mediation (within 2 months of the notice, reg 33); the council arranges it in 30 days."""
-    record(ev.MediationWanted(reference=reference, about=about, issues=issue, on=date_arg(on, "--on")),
-           "mediation wanted")
+    record(ev.MediationWanted, "mediation wanted", reference=reference, about=about, issues=issue,
+           on=date_arg(on, "--on"))
 
 
 @mediation_app.command("held")
@@ -54,8 +77,8 @@ def mediation_held(reference: str = REF, about: str = ABOUT, on: str = ON,
                    act: list[str] = typer.Option([], "--act", help="an act the council agreed; repeat"),
                    icb_act: list[str] = typer.Option([], "--icb-act", help="an act the ICB agreed; repeat")) -> None:
     """Mediation took place; each agreed act is due within 2 weeks (reg 42)."""
-    record(ev.MediationHeld(reference=reference, about=about, on=date_arg(on, "--on"), acts=act, icb_acts=icb_act),
-           "mediation held")
+    record(ev.MediationHeld, "mediation held", reference=reference, about=about, on=date_arg(on, "--on"), acts=act,
+           icb_acts=icb_act)
 
 
 @mediation_app.command("act-done")
@@ -64,20 +87,20 @@ def mediation_act_done(reference: str = REF, n: int = typer.Option(..., "--media
                        act: int = typer.Option(..., "--act", help="the act's number", **ID_RANGE),
                        on: str = ON) -> None:
     """An act of a mediation agreement is done (reg 42)."""
-    record(ev.MediationActDone(reference=reference, mediation=n, act=act, on=date_arg(on, "--on")), "agreed act done")
+    record(ev.MediationActDone, "agreed act done", reference=reference, mediation=n, act=act,
+           on=date_arg(on, "--on"))
 
 
 @mediation_app.command("certificate")
 @input_errors
 def mediation_certificate(reference: str = REF, about: str = ABOUT,
-                          kind: str = typer.Option(..., "--kind", help="declined | not_arranged | after"),
+                          kind: str = typer.Option(..., "--kind", help=choices(ev.MediationCertificate, "kind")),
                           limit_from: str = typer.Option(..., "--from", help="YYYY-MM-DD: the day its limit runs "
                                                          "from (adviser told / council told it / mediation ended)"),
                           on: str = ON) -> None:
     """The mediation certificate issued: it moves the appeal deadline (reg 34, 39; Tribunal rule 20)."""
-    record(ev.MediationCertificate(reference=reference, about=about, kind=kind,
-                                   limit_from=date_arg(limit_from, "--from"), on=date_arg(on, "--on")),
-           f"mediation certificate ({kind})")
+    record(ev.MediationCertificate, f"mediation certificate ({kind})", reference=reference, about=about, kind=kind,
+           limit_from=date_arg(limit_from, "--from"), on=date_arg(on, "--on"))
 
 
 # --- appeals -------------------------------------------------------------------------------------
@@ -86,22 +109,21 @@ def mediation_certificate(reference: str = REF, about: str = ABOUT,
 @appeal_app.command("lodged")
 @input_errors
 def appeal_lodged(reference: str = REF, on: str = ON,
-                  against: str = typer.Option(..., "--against", help="refusal-to-assess | refusal-to-issue | "
-                                              "contents | school | cease | refusal-to-amend"),
+                  against: str = typer.Option(..., "--against", help=choices(ev.AppealLodged, "against")),
                   response_due: str | None = typer.Option(None, "--response-due",
                                                           help="YYYY-MM-DD: the council's response, as directed")
                   ) -> None:
     """The Tribunal registered the family's appeal (by appeal.register)."""
     due = date_arg(response_due, "--response-due") if response_due else None
-    record(ev.AppealLodged(reference=reference, against=against, on=date_arg(on, "--on"), response_due=due),
-           f"appeal against {against} lodged")
+    record(ev.AppealLodged, f"appeal against {against} lodged", reference=reference, against=against,
+           on=date_arg(on, "--on"), response_due=due)
 
 
 @appeal_app.command("responded")
 @input_errors
 def appeal_responded(reference: str = REF, on: str = ON) -> None:
     """The council's response sent to the Tribunal."""
-    record(ev.AppealResponded(reference=reference, on=date_arg(on, "--on")), "appeal responded to")
+    record(ev.AppealResponded, "appeal responded to", reference=reference, on=date_arg(on, "--on"))
 
 
 @appeal_app.command("hearing")
@@ -109,33 +131,33 @@ def appeal_responded(reference: str = REF, on: str = ON) -> None:
 def appeal_hearing(reference: str = REF, on: str = typer.Option(..., "--on", help="YYYY-MM-DD: the day listed")
                    ) -> None:
     """The day the Tribunal listed the hearing for."""
-    record(ev.AppealHearing(reference=reference, on=date_arg(on, "--on")), "hearing listed")
+    record(ev.AppealHearing, "hearing listed", reference=reference, on=date_arg(on, "--on"))
 
 
 @appeal_app.command("conceded")
 @input_errors
 def appeal_conceded(reference: str = REF, on: str = ON) -> None:
     """The council will not oppose the appeal, before its response: the unopposed.* limits run (reg 45)."""
-    record(ev.AppealConceded(reference=reference, on=date_arg(on, "--on")), "appeal not opposed")
+    record(ev.AppealConceded, "appeal not opposed", reference=reference, on=date_arg(on, "--on"))
 
 
 @appeal_app.command("decided")
 @input_errors
 def appeal_decided(reference: str = REF, on: str = ON,
-                   outcome: str = typer.Option(..., "--outcome", help="dismissed | order | withdrawn"),
-                   order: str | None = typer.Option(None, "--order", help="assess | make-plan | amend | school | "
-                                                    "continue | continue-amended")) -> None:
+                   outcome: str = typer.Option(..., "--outcome", help=choices(ev.AppealDecided, "outcome")),
+                   order: str | None = typer.Option(None, "--order", help=choices(ev.AppealDecided, "order"))
+                   ) -> None:
     """The appeal ended; an order's tribunal.* limits run from its date (reg 44)."""
-    record(ev.AppealDecided(reference=reference, outcome=outcome, order=order, on=date_arg(on, "--on")),
-           f"appeal {outcome}" + (f": {order}" if order else ""))
+    record(ev.AppealDecided, f"appeal {outcome}" + (f": {order}" if order else ""), reference=reference,
+           outcome=outcome, order=order, on=date_arg(on, "--on"))
 
 
 @appeal_app.command("complied")
 @input_errors
-def appeal_complied(reference: str = REF, limit: str = typer.Option(..., "--limit", help="e.g. tribunal.assess"),
-                    on: str = ON) -> None:
+def appeal_complied(reference: str = REF, on: str = ON,
+                    limit: str = typer.Option(..., "--limit", help=choices(ev.AppealLimitMet, "limit"))) -> None:
     """The council did what an order or concession required, within its limit."""
-    record(ev.AppealLimitMet(reference=reference, limit=limit, on=date_arg(on, "--on")), f"{limit} met")
+    record(ev.AppealLimitMet, f"{limit} met", reference=reference, limit=limit, on=date_arg(on, "--on"))
 
 
 @appeal_app.command("show")
@@ -186,37 +208,37 @@ def show_data(s, case) -> dict:
 
 N_COMPLAINT = typer.Option(None, "--complaint", help="its number (default: the latest)", **ID_RANGE)
 N_DISPUTE = typer.Option(None, "--dispute", help="its number (default: the latest)", **ID_RANGE)
-FINDING = typer.Option(..., "--finding", help="upheld | partly-upheld | not-upheld")
+FINDING = typer.Option(..., "--finding", help=choices(ev.ComplaintResponded, "finding"))
 
 
 @complaint_app.command("received")
 @input_errors
 def complaint_received(reference: str = REF, on: str = ON) -> None:
     """A complaint about the case reached the council: acknowledgement and response targets start."""
-    record(ev.ComplaintReceived(reference=reference, on=date_arg(on, "--on")), "complaint received")
+    record(ev.ComplaintReceived, "complaint received", reference=reference, on=date_arg(on, "--on"))
 
 
 @complaint_app.command("acknowledged")
 @input_errors
 def complaint_acknowledged(reference: str = REF, on: str = ON, n: int | None = N_COMPLAINT) -> None:
-    record(ev.ComplaintAcknowledged(reference=reference, on=date_arg(on, "--on"), complaint=n),
-           "complaint acknowledged")
+    record(ev.ComplaintAcknowledged, "complaint acknowledged", reference=reference, on=date_arg(on, "--on"),
+           complaint=n)
 
 
 @complaint_app.command("responded")
 @input_errors
 def complaint_responded(reference: str = REF, on: str = ON, finding: str = FINDING,
                         n: int | None = N_COMPLAINT) -> None:
-    record(ev.ComplaintResponded(reference=reference, on=date_arg(on, "--on"), finding=finding, complaint=n),
-           f"complaint responded to: {finding}")
+    record(ev.ComplaintResponded, f"complaint responded to: {finding}", reference=reference,
+           on=date_arg(on, "--on"), finding=finding, complaint=n)
 
 
 @complaint_app.command("escalated")
 @input_errors
 def complaint_escalated(reference: str = REF, on: str = ON, n: int | None = N_COMPLAINT) -> None:
     """The family took the complaint to the Local Government and Social Care Ombudsman."""
-    record(ev.ComplaintEscalated(reference=reference, on=date_arg(on, "--on"), complaint=n),
-           "complaint escalated to the Ombudsman")
+    record(ev.ComplaintEscalated, "complaint escalated to the Ombudsman", reference=reference,
+           on=date_arg(on, "--on"), complaint=n)
 
 
 @complaint_app.command("ombudsman")
@@ -224,8 +246,8 @@ def complaint_escalated(reference: str = REF, on: str = ON, n: int | None = N_CO
 def complaint_ombudsman(reference: str = REF, on: str = ON, finding: str = FINDING,
                         n: int | None = N_COMPLAINT) -> None:
     """The Ombudsman's decision: the complaint is closed."""
-    record(ev.OmbudsmanDecided(reference=reference, on=date_arg(on, "--on"), finding=finding, complaint=n),
-           f"Ombudsman decided: {finding}")
+    record(ev.OmbudsmanDecided, f"Ombudsman decided: {finding}", reference=reference, on=date_arg(on, "--on"),
+           finding=finding, complaint=n)
 
 
 @complaint_app.command("show")
@@ -239,24 +261,24 @@ def complaint_show(reference: str = REF) -> None:
 @dispute_app.command("raised")
 @input_errors
 def dispute_raised(reference: str = REF, on: str = ON,
-                   party: str = typer.Option(..., "--with", help="health | social_care"),
-                   subject: str = typer.Option(..., "--over", help="provision | funding")) -> None:
-    record(ev.DisputeRaised(reference=reference, party=party, subject=subject, on=date_arg(on, "--on")),
-           f"dispute with {party} over {subject} raised")
+                   party: str = typer.Option(..., "--with", help=choices(ev.DisputeRaised, "party")),
+                   subject: str = typer.Option(..., "--over", help=choices(ev.DisputeRaised, "subject"))) -> None:
+    record(ev.DisputeRaised, f"dispute with {party} over {subject} raised", reference=reference, party=party,
+           subject=subject, on=date_arg(on, "--on"))
 
 
 @dispute_app.command("escalated")
 @input_errors
 def dispute_escalated(reference: str = REF, on: str = ON, n: int | None = N_DISPUTE) -> None:
     """Escalated to the disputes process."""
-    record(ev.DisputeEscalated(reference=reference, on=date_arg(on, "--on"), dispute=n), "dispute escalated")
+    record(ev.DisputeEscalated, "dispute escalated", reference=reference, on=date_arg(on, "--on"), dispute=n)
 
 
 @dispute_app.command("resolved")
 @input_errors
 def dispute_resolved(reference: str = REF, on: str = ON, n: int | None = N_DISPUTE,
                      how: str = typer.Option(..., "--how", help="how it was resolved (kept in the store)")) -> None:
-    record(ev.DisputeResolved(reference=reference, on=date_arg(on, "--on"), how=how, dispute=n), "dispute resolved")
+    record(ev.DisputeResolved, "dispute resolved", reference=reference, on=date_arg(on, "--on"), how=how, dispute=n)
 
 
 @dispute_app.command("show")
@@ -283,10 +305,11 @@ def cease_review_prompts(on: str | None = typer.Option(None, "--on", help="YYYY-
 @cease_review_app.command("left-education")
 @input_errors
 def cease_review_left(reference: str = REF, on: str = ON) -> None:
-    record(ev.LeftEducation(reference=reference, on=date_arg(on, "--on")), "left education: cease review prompted")
+    record(ev.LeftEducation, "left education: cease review prompted", reference=reference,
+           on=date_arg(on, "--on"))
 
 
 @cease_review_app.command("considered")
 @input_errors
 def cease_review_considered(reference: str = REF, on: str = ON) -> None:
-    record(ev.CeaseReviewConsidered(reference=reference, on=date_arg(on, "--on")), "ceasing considered")
+    record(ev.CeaseReviewConsidered, "ceasing considered", reference=reference, on=date_arg(on, "--on"))

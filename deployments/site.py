@@ -21,10 +21,11 @@ import httpx
 import sqlalchemy as sa
 
 # What a site serves: each module's `deployment()` (the reviews module's `review_deployment()` too: the
-# `annual-review` deployment).
+# `annual-review` deployment; the disagreement module's `deployments()`: one per thread).
 MODULES = ("deployments.needs_assessment", "deployments.deadline_watch", "deployments.reviews",
-           "deployments.reconcile", "deployments.quarterly_report")
+           "deployments.reconcile", "deployments.quarterly_report", "deployments.disagreement")
 FACTORIES = ("deployment", "review_deployment")
+LISTS = ("deployments",)
 AUTH_SERVER, AUTH_CLIENT = "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"
 
 
@@ -34,6 +35,7 @@ def served() -> list:
     for name in MODULES:
         module = importlib.import_module(name)
         found += [getattr(module, f)() for f in FACTORIES if hasattr(module, f)]
+        found += [d for f in LISTS if hasattr(module, f) for d in getattr(module, f)()]
     return found
 
 

@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 
 from flows.reconcile import reconcile_all
 from models.settings import today
+from tasks.disagreement import prompt_cease_reviews
 from tasks.escalation import publish_queues
 from tasks.watch import publish_failed, send_messages, watch_the_day
 
@@ -27,6 +28,7 @@ def deadline_watch(as_of: dt.date | None = None, send: bool = True) -> dict:
     """Reminders, due today, overdue and escalations for `as_of` (default today in London); every case's run
     reconciled with the store and stalled cases flagged; then the outbox."""
     on = as_of or today()
+    prompt_cease_reviews(on)  # CFA s46: the young people who reached 25, prompted before the chase
     report = watch_the_day(on)
     reconciled = reconcile_all(on)
     sent = send_messages() if send else None

@@ -1,8 +1,9 @@
 """Flow `reconcile`: every few minutes in production, and inside the daily watch. The store is the truth: every
 case the store expects a run for has one, waiting on what the store still waits on, or working.
 
-It starts a case's run that is missing, runs again one suspended on an act recorded while Prefect was away (the
-store has moved past it), and retries one that crashed or failed. Then it checks the invariant every open case
+It starts a case's run that is missing (a needs assessment's, a review cycle's, a disagreement thread's), runs
+again one suspended on an act recorded while Prefect was away (the store has moved past it), and retries one
+that crashed or failed. Then it checks the invariant every open case
 keeps (`models.invariant`): a case with nothing open that anyone owes, and no run working on it, goes on the
 SEN team manager's queue with the reason. Run names and reports carry case references only."""
 
@@ -17,10 +18,12 @@ from prefect.exceptions import ObjectNotFound, PrefectException
 from prefect.logging import get_logger
 
 from flows.needs_assessment import FORMS
-from models import invariant
+from models import invariant, threads
 from models.db import session
 from models.settings import today
 from models.vocabulary import Stage
+from tasks.disagreement import WAITS as THREAD_WAITS
+from tasks.disagreement import run_name
 from tasks.review import WAITS
 from tasks.waiting import ANNUAL_REVIEW, api_answers, case_run, reconcile_run
 
@@ -38,6 +41,8 @@ def reconcile_all(on: dt.date, full: bool = True) -> dict:
         expected += [(ref, {"forms": WAITS, "flow": ANNUAL_REVIEW, "name": f"{ref} review {cycle}",
                             "stage": Stage.REVIEW, "cycle": cycle})
                      for ref, cycle in invariant.reviews_expecting_runs(s, among)]
+        expected += [(ref, {"forms": THREAD_WAITS[thread], "flow": thread, "name": run_name(ref, thread, n),
+                            "stage": thread, "n": n}) for ref, thread, n in threads.expecting_runs(s, among)]
     outcomes: Counter[str] = Counter()
     answers = api_answers()
     if answers:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models import statutory
-from models.assessment import appeal_rights
+from models.assessment import appeal_rights, plan_in_force, request_ordered_advice
 from models.cases import Case, Step, utcnow
 from models.casework import (
     add_step,
@@ -82,6 +82,8 @@ CONCESSION_LIMITS = {  # a ground conceded before the response → its limits (r
     AppealGround.CEASE: (),
 }
 NO_PLAN, PLAN = ("tribunal.not_to_issue", "unopposed.not_to_issue"), ("tribunal.plan", "unopposed.plan")
+ASSESS = ("tribunal.assess", "unopposed.assess")  # the council told the family it will assess
+FINAL = (*PLAN, "tribunal.final", "unopposed.final")  # a final plan issued: in force
 
 
 class Appeal(SQLModel, table=True):
@@ -282,19 +284,25 @@ def decided(s: Session, reference: str, outcome: str, on: dt.date, today: dt.dat
 
 
 def limit_met(s: Session, reference: str, limit: str, on: dt.date, today: dt.date, actor: str) -> list[Notice]:
-    """The council did what an order or concession required (`limit`, e.g. `tribunal.assess`). Issuing the plan
-    settles the decision whether to issue; a notice that no plan will be issued closes the case again, and is
-    itself appealable (its notice carries the rights)."""
+    """The council did what an order or concession required (`limit`, e.g. `tribunal.assess`). What follows is
+    written with it, as the assessment's acts write theirs: telling the family it will assess asks every source
+    for advice; issuing the final plan settles the decision whether to issue and puts the plan in force, its
+    first review due, by the code an assessment's final plan goes through; a notice that no plan will be issued
+    closes the case again, and is itself appealable (its notice carries the rights)."""
     case = get_case(s, reference)
     appeal = current(s, case)
     step = open_step(s, case, appeal_key(appeal.n, limit), "--limit")
     not_in_future(on, today)
     complete_step(s, step, on, actor, case)
+    if limit in ASSESS:
+        return request_ordered_advice(s, case, on)
     if limit in PLAN:
         for other in NO_PLAN:
             decision = find_step(s, case, appeal_key(appeal.n, other))
             if decision is not None:
                 complete_step(s, decision, on, actor, case, issue=True)
+    if limit in FINAL:
+        return plan_in_force(s, case, on, actor)
     if limit in NO_PLAN:  # a fresh decision not to issue, with its own rights of mediation and appeal (reg 10)
         close_case(s, case, on, actor, ClosedReason.NOT_TO_ISSUE, f"no plan after the appeal {appeal.n}",
                    limit=limit)

@@ -191,11 +191,12 @@ def start_assessment(s: Session, reference: str) -> list[str]:
     return advice_sources(s, case, decided.completed_on)
 
 
-def request_advice(s: Session, reference: str, source: str) -> list[Notice]:
+def request_advice(s: Session, reference: str, source: str, sent_on: dt.date | None = None) -> list[Notice]:
     """Ask one source for advice (reg 6(1)); its 6 weeks run from the day the request is received, taken as
-    the day it is sent, the decision day, until the adviser says otherwise (reg 8(1)). Returns the request."""
+    the day it is sent (the decision day, or the day the council told the family it will assess under the
+    Tribunal's order, `sent_on`) until the adviser says otherwise (reg 8(1)). Returns the request."""
     case = get_case(s, reference)
-    sent_on = find_step(s, case, StepKey.ASSESS_DECISION).completed_on
+    sent_on = sent_on or find_step(s, case, StepKey.ASSESS_DECISION).completed_on
     role = ADVICE_ROLES[AdviceSource(source)]
     contact = None if role == Role.FAMILY else find_contact(s, role)  # nobody listed: the caseworker is asked
     step = add_step(s, case, key=advice_key(source), kind=StepKind.ADVICE, rule_id="advice.provide", role=role,
@@ -223,10 +224,21 @@ def advice_received(s: Session, reference: str, source: str, on: dt.date, today:
                                                                          d.disapplied)
     not_before(on, step.started_on, "the request for advice", "--on")
     complete_step(s, step, on, actor, case, late=on > step.due_on)
+    if case.stage == Stage.TRIBUNAL_ORDER:  # an ordered assessment: the order's own limits are what come next
+        return []
     if not s.exec(select(Step.id).where(Step.case_id == case.id, Step.kind == StepKind.ADVICE,
                                         Step.status == StepStatus.OPEN)).first():
         open_coproduction(s, reference)
     return []
+
+
+def request_ordered_advice(s: Session, case: Case, on: dt.date) -> list[Notice]:
+    """The council told the family on `on` that it will assess under the Tribunal's order or its own concession
+    (`tribunal.assess`, `unopposed.assess`; reg 44-45): it asks every source for advice that day, as a decision
+    to assess does (reg 6(1)). A source already asked in this case (a re-assessment after a refusal to issue)
+    is not asked again here: its done step keeps the first advice."""
+    sources = [src for src in advice_sources(s, case, on) if find_step(s, case, advice_key(src)) is None]
+    return [notice for source in sources for notice in request_advice(s, case.reference, source, sent_on=on)]
 
 
 # --- co-production and the decision whether to issue (reg 9-10) --------------------------------------
@@ -373,8 +385,13 @@ def put_plan_in_force(s: Session, reference: str) -> list[Notice]:
     case = get_case(s, reference)
     issued_on = find_step(s, case, StepKey.PLAN_FINAL).completed_on
     draft = find_step(s, case, StepKey.PLAN_DRAFT)
-    setting = draft.details.get("setting_requested")
-    review_cycle.put_plan_in_force(s, case, issued_on, FLOW_ACTOR, setting=setting)
+    return plan_in_force(s, case, issued_on, FLOW_ACTOR, draft.details.get("setting_requested"))
+
+
+def plan_in_force(s: Session, case: Case, issued_on: dt.date, actor: str, setting: str | None = None) -> list[Notice]:
+    """A final plan issued on `issued_on`, at the end of an assessment or under the Tribunal's order (reg 44-45):
+    in force, its first review due (`review_cycle.put_plan_in_force`), and its notices (reg 13(2), 14(2))."""
+    review_cycle.put_plan_in_force(s, case, issued_on, actor, setting=setting)
     named = _senco_of(s, case.requested_setting_urn or case.current_setting_urn)
     if named is None and setting:  # the setting named by name: its own SENCO where the directory has one
         contact = find_contact(s, Role.SENCO, setting)

@@ -190,15 +190,16 @@ def case_exceptions(s: Session, case: Case) -> list[ClockException]:
     return list(s.exec(select(ClockException).where(ClockException.case_id == case.id).order_by(ClockException.id)))
 
 
-def _engine_exceptions(records: Iterable[ClockException], rule_id: str) -> tuple[list, dict]:
-    """The case's recorded exceptions that the law allows for `rule_id`, and their facts."""
-    allowed = statutory.case_exception_kinds(rule_id)
-    chosen = [r for r in records if r.kind in allowed]
-    facts: dict[str, str] = {}
-    for r in chosen:
-        facts.update(r.facts)
+def _engine_exceptions(records: Iterable[ClockException], rule_id: str, rule_set: str) -> tuple[list, dict]:
+    """The case's recorded exceptions that the law allows for `rule_id` (its kinds, and an absence only as long
+    as the limit asks: `statutory.admits`), and their facts."""
     # each closure keeps the day the head was asked for that closure, however many closures the case has
-    return [statutory.ClockException(r.kind, r.start_on, r.end_on, _head_advice_requested(r)) for r in chosen], facts
+    chosen = [(r, statutory.ClockException(r.kind, r.start_on, r.end_on, _head_advice_requested(r))) for r in records]
+    chosen = [(r, exc) for r, exc in chosen if statutory.admits(rule_id, exc, rule_set)]
+    facts: dict[str, str] = {}
+    for r, _ in chosen:
+        facts.update(r.facts)
+    return [exc for _, exc in chosen], facts
 
 
 def _head_advice_requested(record: ClockException) -> dt.date | None:
@@ -210,7 +211,7 @@ def compute_due(s: Session, case: Case, rule_id: str, start: dt.date, facts: dic
                 step: Step | None = None) -> statutory.Deadline:
     """The statutory date for one of the case's steps, with the case's applicable exceptions."""
     records = [r for r in case_exceptions(s, case) if r.step_id in (None, step.id if step else None)]
-    exceptions, exc_facts = _engine_exceptions(records, rule_id)
+    exceptions, exc_facts = _engine_exceptions(records, rule_id, case.rule_set)
     return statutory.case_deadline(rule_id, start, exceptions, {**exc_facts, **(facts or {})}, rule_set=case.rule_set)
 
 
@@ -289,20 +290,28 @@ def add_exception(
     facts: dict | None = None,
     step_key: str | None = None,
 ) -> ClockException:
-    """Record a clock exception (spec §3) and re-apply it to the case's open steps.
+    """Record a clock exception (spec §3) and re-apply it to the case's open steps it bears on.
 
     The kind must be one the law allows for at least one open step (e.g. `missed_appointment` only for
-    advice, reg 8(2)(c)); the period is checked by the engine against each such step."""
+    advice, reg 8(2)(c)), and the period one at least one of them admits (`statutory.admits`: an absence of
+    2 to 4 weeks sets aside a Tribunal order's limits, §2.6, and not the 20 weeks); it is applied to those
+    only, and checked by the engine against each."""
     steps = open_steps(s, case)
     if step_key is not None:
         steps = [st for st in steps if st.key == step_key]
         if not steps:
             raise InputError("--step", f"no open step {step_key!r} on {case.reference}")
-    targets = [st for st in steps if st.rule_id and kind in statutory.case_exception_kinds(st.rule_id)]
     if kind not in statutory.EXCEPTION_KINDS:
         raise InputError("KIND", f"unknown exception kind {kind!r} (one of {', '.join(statutory.EXCEPTION_KINDS)})")
-    if not targets:
+    eligible = [st for st in steps if st.rule_id and kind in statutory.case_exception_kinds(st.rule_id, case.rule_set)]
+    if not eligible:
         raise InputError("KIND", f"{kind} applies to none of the open limits of {case.reference}")
+    period = statutory.ClockException(kind, start, end)
+    targets = [st for st in eligible if statutory.admits(st.rule_id, period, case.rule_set)]
+    if not targets:  # the period is too short (or back to front) for each: the engine says why, for the laxest
+        laxest = min(eligible, key=lambda st: statutory.rule(st.rule_id, case.rule_set).min_absence_days)
+        statutory.case_deadline(laxest.rule_id, rule_start(laxest), [period],
+                                {**(laxest.details.get("facts") or {}), **(facts or {})}, rule_set=case.rule_set)
     evidence_note = "" if evidence_note is None else clean(evidence_note, "--note", NOTE_MAX)
     _known_facts(targets, kind, facts or {}, case.rule_set)
     record = ClockException(case_id=case.id, step_id=targets[0].id if step_key else None, kind=kind,

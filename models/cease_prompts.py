@@ -1,5 +1,6 @@
 """Prompts to consider ceasing a plan (CFA s45-46): a young person who has reached 25 (the plan may be kept to
-the end of the academic year in which they turned 25, s46), or who has left education or training. Each prompt
+the end of the academic year in which they turned 25, s46; SEND Regs 2014 reg 46), or who has left education
+or training. Each prompt
 is a step of the council's, chased by the deadline watch until the council has considered it (and, if it
 decides to cease, notified that decision: reg 29-31)."""
 
@@ -11,7 +12,6 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import statutory
 from models.cases import Case, Child, Step
 from models.casework import add_step, audit, complete_step, get_case, not_in_future, open_step
 from models.errors import InputError
@@ -28,12 +28,18 @@ class Due(NamedTuple):
 
 
 def end_of_academic_year_turning(dob: dt.date, age: int = AGE) -> dt.date:
-    """The last day (31 August) of the academic year in which `dob` reaches `age` (CFA s46)."""
+    """The end of the academic year in which `dob` reaches `age`: the first 31 July on or after the birthday.
+    CFA s46(2) leaves "academic year" to regulations, not to the school year of EA 1996 s579 (which ends with
+    the start of the first term after July, the 31 August of `statutory.academic_year`): SEND Regs 2014
+    reg 46(1)(a) ends it on 31 July for a young person at an institution in the further education sector. An
+    apprenticeship's ends earlier or later (reg 46(1)(b): when the training ends, at the latest the day before
+    26), which the caseworker knows and the store does not; the prompt is due by the further education date."""
     try:
         birthday = dob.replace(year=dob.year + age)
     except ValueError:  # 29 February: the birthday is 1 March in a common year
         birthday = dt.date(dob.year + age, 3, 1)
-    return dt.date(statutory.academic_year(birthday) + 1, 8, 31)
+    end = dt.date(birthday.year, 7, 31)
+    return end if end >= birthday else dt.date(birthday.year + 1, 7, 31)
 
 
 def due_prompts(s: Session, on: dt.date) -> list[Due]:

@@ -536,6 +536,18 @@ def case_exception_kinds(rule_id: str, rule_set: str = RULE_SET) -> tuple[str, .
     return rule(rule_.derived_from, rule_set).exceptions if rule_.derived_from else rule_.exceptions
 
 
+def admits(rule_id: str, exc: ClockException, rule_set: str = RULE_SET) -> bool:
+    """Whether a case's exception bears on `rule_id` (for a derived limit, on the limit it follows): a kind its
+    regulation provides, and an absence as long as that limit asks, a continuous 4 weeks for the assessment's
+    limits (reg 5(4), 10(4), 13(3)), 2 weeks for the Tribunal's (§2.6; reg 44, 45). A 16-day absence thus sets
+    aside an order's limit and leaves the 20 weeks running."""
+    rule_ = rule(rule_id, rule_set)
+    rule_ = rule(rule_.derived_from, rule_set) if rule_.derived_from else rule_
+    if exc.kind not in rule_.exceptions:
+        return False
+    return exc.kind != ABSENCE or (exc.end - exc.start).days + 1 >= rule_.min_absence_days
+
+
 def case_deadline(rule_id: str, start: dt.date, exceptions: Iterable[ClockException] = (),
                   facts: Facts | None = None, rule_set: str = RULE_SET) -> Deadline:
     """`deadline` for a step of a case. A derived limit has no exception of its own (§2.1: "none (derived)"),

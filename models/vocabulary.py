@@ -418,6 +418,16 @@ class DisputeSubject(StrEnum):
     FUNDING = "funding"
 
 
+class Thread(StrEnum):
+    """A disagreement's thread on a case: each of a case's mediations, appeals, complaints and disputes has a
+    Prefect run of its own, named `EHC-YYYY-NNNNN appeal 1` (`flows.disagreement`)."""
+
+    MEDIATION = "mediation"
+    APPEAL = "appeal"
+    COMPLAINT = "complaint"
+    DISPUTE = "dispute"
+
+
 class DisputeStatus(StrEnum):
     RAISED = "raised"
     ESCALATED = "escalated"  # to the disputes process (senior officers of both services)

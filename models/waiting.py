@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from models import threads
 from models.cases import AuditEvent, Case, Step
 from models.casework import audit, compute_due, find_step, get_case
 from models.errors import InputError
@@ -48,9 +49,13 @@ def reject_input(s: Session, case: Case, actor: str, what: str, error: InputErro
 
 def waiting(s: Session, reference: str, key: str) -> Waiting:
     """Whether the case waits on `key`: a step key; `advice` for every advice step; a review key with `{cycle}`
-    for the case's current review cycle, `review:{cycle}:schedule` while its meeting has no date."""
+    for the case's current review cycle, `review:{cycle}:schedule` while its meeting has no date; a
+    disagreement's `<thread>:<n>:<what>` (`models.threads`), its stage shown as the thread."""
     case = get_case(s, reference)
     closed = case.status == CaseStatus.CLOSED
+    if threads.is_thread_condition(key):  # a disagreement's; a case closed by a refusal may still have one
+        is_open, due = threads.waits(s, case, key)
+        return Waiting(is_open, progress(s, case), key.partition(":")[0], due)
     if "{cycle}" in key:
         review = current_review(s, case)
         if review is None:

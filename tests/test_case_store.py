@@ -261,6 +261,48 @@ def test_exception_outside_the_clock_is_recorded_but_not_applied(store):
     assert (step.due_on, step.target_on, step.disapplied) == (D("2025-02-17"), D("2025-02-17"), False)
 
 
+def _with_order_limit(reference: str) -> None:
+    """An order's limit open beside the decision: tribunal.assess from Mon 20 Jan 2025, due Mon 3 Feb."""
+    with session() as s:
+        case = casework.get_case(s, reference)
+        casework.add_step(s, case, key="appeal:1:tribunal.assess", kind="tribunal_order", rule_id="tribunal.assess",
+                          role="la", start=D("2025-01-20"))
+
+
+def test_an_absence_of_2_to_4_weeks_sets_aside_only_the_limits_that_admit_it(store):
+    """A 16-day absence (21 Jan … 5 Feb) is refused by the 4-week rule of assess.decision (reg 5(4)) and admitted by
+    tribunal.assess (§2.6: a continuous 2 weeks, 14 days of it inside the clock 21 Jan … 3 Feb): it is recorded
+    and applied to the order's limit alone."""
+    case = open_case()
+    _with_order_limit(case.reference)
+    _add_exception(case.reference, kind="absence", start=D("2025-01-21"), end=D("2025-02-05"))
+    decision, order = _step(case.reference), _step(case.reference, "appeal:1:tribunal.assess")
+    assert (decision.due_on, decision.target_on, decision.disapplied) == (D("2025-02-17"), D("2025-02-17"), False)
+    assert (order.due_on, order.target_on, order.disapplied) == (D("2025-02-03"), D("2025-02-17"), True)  # + 14 days
+    with session() as s:  # re-applied later (any act recomputes): still only where the law admits it
+        casework.recompute_deadlines(s, casework.get_case(s, case.reference))
+    assert not _step(case.reference).disapplied and _step(case.reference, "appeal:1:tribunal.assess").disapplied
+
+
+def test_an_absence_too_short_for_every_open_limit_is_refused_by_the_laxest(store):
+    case = open_case()
+    _with_order_limit(case.reference)
+    before = counts(store)
+    with pytest.raises(InputError) as err:  # 10 days: under the 2 weeks even the order's limit asks
+        _add_exception(case.reference, kind="absence", start=D("2025-01-21"), end=D("2025-01-30"))
+    assert "for tribunal.assess an absence must be a continuous period of at least 2 weeks (14 days)" in str(err.value)
+    assert counts(store) == before
+
+
+def test_an_absence_of_4_weeks_sets_aside_both(store):
+    case = open_case()
+    _with_order_limit(case.reference)
+    _add_exception(case.reference, kind="absence", start=D("2025-01-08"), end=D("2025-02-06"))  # 30 days
+    decision, order = _step(case.reference), _step(case.reference, "appeal:1:tribunal.assess")
+    assert (decision.target_on, decision.disapplied) == (D("2025-03-19"), True)  # 17 Feb + 30 days
+    assert (order.target_on, order.disapplied) == (D("2025-02-17"), True)  # 3 Feb + 14 days (21 Jan … 3 Feb)
+
+
 # --- migrations ----------------------------------------------------------------------------------
 
 

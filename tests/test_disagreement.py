@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from models import assessment, casework, cease_prompts
+from models import assessment, casework, cease_prompts, threads
 from models.appeals import Appeal, appeal_window_closes
 from models.cases import AuditEvent, Case, Step
 from models.complaints import Complaint
@@ -24,6 +24,7 @@ from models.mediation import Mediation
 from models.outbox import OutboxMessage
 from models.vocabulary import CaseStatus, Role, Stage, StepKey, StepKind, StepStatus
 from notifications import compose, requirements
+from tasks.disagreement import WAITS, next_wait
 from tasks.watch import run_watch
 
 D = dt.date.fromisoformat
@@ -139,9 +140,9 @@ def test_a_refused_case_goes_through_mediation_an_appeal_and_an_order_to_assess(
     # what the family and the ICB were told; no subject carries the child's name
     family = [m.kind for m in outbox() if m.recipient_role == Role.FAMILY]
     assert family == ["not_to_assess", "mediation_arranging", "mediation_certificate",
-                      "appeal_lodged", "appeal_decided"]
+                      "appeal_lodged", "appeal_decided", "advice_request"]  # assessing as ordered: their advice
     assert [m.kind for m in outbox() if m.recipient_role == Role.DCO] == ["assessment_decision_copy",
-                                                                           "mediation_health"]
+                                                                           "mediation_health", "advice_request"]
     decided = next(m for m in outbox() if m.kind == "appeal_decided")
     assert "carry out an EHC needs assessment" in decided.body_text and "Monday 21 July 2025" in decided.body_text
     certificate = next(m for m in outbox() if m.kind == "mediation_certificate")
@@ -190,6 +191,9 @@ def test_a_conceded_appeal_runs_its_unopposed_limits(store_url, monkeypatch):
     # the plan issued within unopposed.plan settles the decision whether to issue
     ok(monkeypatch, "2025-08-01", "appeal", "complied", ref, "--limit", "unopposed.plan", "--on", "2025-08-01")
     assert steps(ref)["appeal:1:unopposed.not_to_issue"].status == StepStatus.DONE
+    with session() as s:  # and puts the plan in force, as a plan issued under an order (reg 45)
+        assert casework.get_case(s, ref).status == CaseStatus.PLAN_IN_FORCE
+    assert steps(ref)["review.annual:1"].due_on == D("2026-07-31")  # 12 months starting with 2025-08-01
 
 
 def test_a_concession_after_the_response_is_refused(store_url, monkeypatch):
@@ -339,10 +343,13 @@ def test_cease_review_prompts_at_25_and_on_leaving_education(store_url, monkeypa
     opened = ok(monkeypatch, "2025-06-01", "cease-review", "prompts", "--on", "2025-06-01")
     assert opened == "1 cease review prompt opened\n"
     prompt = steps(refs[0])["cease.review_prompt"]
-    assert prompt.due_on == D("2025-08-31")  # 25 on 2025-05-01: the end of the academic year 2024/25
+    assert prompt.due_on == D("2025-07-31")  # 25 on 2025-05-01: the academic year ends 31 July (reg 46(1)(a))
     again = ok(monkeypatch, "2025-06-02", "cease-review", "prompts", "--on", "2025-06-02")
     assert again == "0 cease review prompts opened\n"
-    assert cease_prompts.end_of_academic_year_turning(D("2000-09-02")) == D("2026-08-31")  # 25 in Sept 2025
+    assert cease_prompts.end_of_academic_year_turning(D("2000-09-02")) == D("2026-07-31")  # 25 in Sept 2025
+    assert cease_prompts.end_of_academic_year_turning(D("2000-07-31")) == D("2025-07-31")  # 25 on its last day
+    assert cease_prompts.end_of_academic_year_turning(D("2000-08-01")) == D("2026-07-31")  # 25 on the next's first
+    assert cease_prompts.end_of_academic_year_turning(D("2000-02-29")) == D("2025-07-31")  # 25 on 1 March 2025
     ok(monkeypatch, "2025-06-03", "cease-review", "left-education", refs[1], "--on", "2025-06-02")
     assert steps(refs[1])["cease.review_prompt"].due_on == D("2025-06-02")
     ok(monkeypatch, "2025-06-04", "cease-review", "considered", refs[1], "--on", "2025-06-04")
@@ -507,3 +514,72 @@ def test_no_plan_after_an_ordered_assessment_is_a_new_appealable_refusal(store_u
     assert "decision not to issue an EHC plan" in refusal.subject
     assert "Monday 10 November 2025" in refusal.body_text  # 09-08 + 2 months (Mon): the new appeal deadline
     ok(monkeypatch, "2025-10-01", "appeal", "lodged", ref, "--on", "2025-10-01", "--against", "refusal-to-issue")
+
+
+def test_an_ordered_assessment_asks_for_advice_and_its_plan_goes_into_force(store_url, monkeypatch):
+    """An order to assess writes what follows it, as a decision to assess does: telling the family it will assess
+    asks every source for advice that day (reg 6(1)); the plan issued under the order is in force with its first
+    review due, through the code an assessment's final plan goes through (CFA s44(1); reg 13(2))."""
+    ref = refused_case()
+    ok(monkeypatch, "2025-04-01", "appeal", "lodged", ref, "--on", "2025-04-01", "--against", "refusal-to-assess")
+    ok(monkeypatch, "2025-07-07", "appeal", "decided", ref, "--on", "2025-07-07", "--outcome", "order",
+       "--order", "assess")
+    assert not [k for k in steps(ref) if k.startswith("advice:")]  # not before the council says it will assess
+    ok(monkeypatch, "2025-07-14", "appeal", "complied", ref, "--limit", "tribunal.assess", "--on", "2025-07-14")
+    advice = {k: v for k, v in steps(ref).items() if k.startswith("advice:")}
+    assert sorted(advice) == ["advice:education", "advice:ep", "advice:health", "advice:parent", "advice:social_care"]
+    # advice.provide: 6 weeks from Mon 07-14 = Mon 08-25 (calendar weeks; a bank holiday does not move it)
+    assert {(v.status, v.started_on, v.due_on) for v in advice.values()} == {
+        (StepStatus.OPEN, D("2025-07-14"), D("2025-08-25"))}
+    requests = [m for m in outbox() if m.kind == "advice_request"]
+    assert {m.recipient_role for m in requests} == {Role.FAMILY, Role.SENCO, Role.DCO, Role.SOCIAL_CARE,
+                                                    Role.EDUCATIONAL_PSYCHOLOGIST}
+    assert {m.on for m in requests} == {D("2025-07-14")}
+    for source in ("parent", "education", "health", "social_care", "ep"):
+        ok(monkeypatch, "2025-08-20", "advice", "received", ref, "--source", source, "--on", "2025-08-20")
+    st = steps(ref)
+    assert StepKey.COPRODUCTION_MEETING not in st  # under the order, its own limits come next, not week 16
+    with session() as s:
+        assert casework.get_case(s, ref).stage == Stage.TRIBUNAL_ORDER
+    # the final plan within tribunal.plan (07-07 + 14 weeks = Mon 10-13), issued Mon 10-06
+    ok(monkeypatch, "2025-10-06", "appeal", "complied", ref, "--limit", "tribunal.plan", "--on", "2025-10-06")
+    st = steps(ref)
+    assert st["appeal:1:tribunal.not_to_issue"].status == StepStatus.DONE
+    with session() as s:
+        case = casework.get_case(s, ref)
+        assert (case.status, case.stage, case.plan_issued_on) == (CaseStatus.PLAN_IN_FORCE, Stage.PLAN_IN_FORCE,
+                                                                  D("2025-10-06"))
+    # review.annual: the period of 12 months starting with the issue day, 2025-10-06 to 2026-10-05
+    assert (st["review.annual:1"].started_on, st["review.annual:1"].due_on) == (D("2025-10-06"), D("2026-10-05"))
+    final = [m for m in outbox() if m.kind == "final_plan"]
+    assert [m.recipient_role for m in final] == [Role.FAMILY] and final[0].on == D("2025-10-06")
+    assert "Monday 8 December 2025" in final[0].body_text  # appeal.register: 10-06 + 2 months = Sat 12-06 → Mon
+
+
+def test_what_a_mediation_s_run_waits_on_in_turn(store_url, monkeypatch):
+    """The store's conditions a mediation's run is suspended on (`models.threads`): held, then its certificate
+    (3 working days after Thu 03-20: Tue 03-25), then each agreed act (2 weeks from 03-20: 04-03); then nothing."""
+    ref = refused_case()
+
+    def waiting_on():
+        with session() as s:
+            case = casework.get_case(s, ref)
+            return [(form.__name__, threads.waits(s, case, form.waits_on)[1]) for form in WAITS["mediation"]
+                    if threads.waits(s, case, form.waits_on)[0]]
+
+    assert waiting_on() == [] and next_wait(ref, "mediation", 1) is None
+    ok(monkeypatch, "2025-03-03", "mediation", "wanted", ref, "--about", "refusal-to-assess", "--on", "2025-03-03",
+       "--issue", "education")
+    assert waiting_on() == [("MediationHeld", D("2025-04-02"))]
+    ok(monkeypatch, "2025-03-20", "mediation", "held", ref, "--about", "refusal-to-assess", "--on", "2025-03-20",
+       "--act", "amend section F")
+    assert waiting_on() == [("MediationCertificate", D("2025-03-25")), ("MediationActDone", D("2025-04-03"))]
+    ok(monkeypatch, "2025-03-24", "mediation", "certificate", ref, "--about", "refusal-to-assess", "--kind", "after",
+       "--from", "2025-03-20", "--on", "2025-03-24")
+    assert [name for name, _ in waiting_on()] == ["MediationActDone"]
+    with session() as s:
+        assert (ref, "mediation", 1) in threads.expecting_runs(s)
+    ok(monkeypatch, "2025-03-31", "mediation", "act-done", ref, "--mediation", "1", "--act", "1", "--on", "2025-03-31")
+    assert waiting_on() == [] and next_wait(ref, "mediation", 1) is None
+    with session() as s:
+        assert (ref, "mediation", 1) not in threads.expecting_runs(s)
