@@ -47,6 +47,31 @@ def _json_value(value):
     raise TypeError(type(value).__name__)
 
 
+def _from_json(s: Session, table: sa.Table, rows: list[dict], names: list[str]):
+    """PostgreSQL: `INSERT … SELECT` of the rows given as one JSON document, read back as the table's record type."""
+    record = sa.literal_column(f"NULL::{s.get_bind().dialect.identifier_preparer.format_table(table)}")
+    payload = json.dumps(rows, default=_json_value)
+    records = sa.func.json_populate_recordset(record, sa.cast(sa.literal(payload), sa.JSON)).table_valued(*names)
+    return postgresql_insert(table).from_select(names, sa.select(*(records.c[n] for n in names)))
+
+
+def with_defaults(model, rows: list[dict]) -> list[dict]:
+    """Rows of a SQLModel table with every column the model defaults filled in (its primary key left to the
+    store), as constructing each object would, without paying for one (a pass writes thousands)."""
+    defaults = {name: f.get_default(call_default_factory=True) for name, f in model.model_fields.items()
+                if name != "id" and not f.is_required()}
+    return [{**defaults, **row} for row in rows]
+
+
+def insert_all(s: Session, table: sa.Table, rows: list[dict]) -> None:
+    """Insert the rows, in a few statements (every row has the same keys)."""
+    for batch in batches(s, rows):
+        if dialect(s) == "postgresql":
+            s.execute(_from_json(s, table, list(batch), list(batch[0])))
+        else:
+            s.execute(sa.insert(table), list(batch))
+
+
 def insert_new(s: Session, table: sa.Table, rows: list[dict], index_elements: list[str],
                returning: Sequence[sa.ColumnElement], index_where: sa.ColumnElement | None = None) -> list[sa.Row]:
     """Insert the rows that conflict with none already stored (`INSERT … ON CONFLICT DO NOTHING` on the unique
@@ -57,13 +82,8 @@ def insert_new(s: Session, table: sa.Table, rows: list[dict], index_elements: li
     names = list(rows[0])
     inserted: list[sa.Row] = []
     for batch in batches(s, rows):
-        if dialect(s) == "postgresql":  # the rows as one JSON parameter, read back as the table's own record type
-            record = sa.literal_column(f"NULL::{s.get_bind().dialect.identifier_preparer.format_table(table)}")
-            payload = json.dumps(batch, default=_json_value)
-            records = sa.func.json_populate_recordset(record, sa.cast(sa.literal(payload), sa.JSON))
-            records = records.table_valued(*names)
-            statement = postgresql_insert(table).from_select(names, sa.select(*(records.c[n] for n in names)))
-            parameters = None
+        if dialect(s) == "postgresql":
+            statement, parameters = _from_json(s, table, list(batch), names), None
         else:
             statement, parameters = sqlite_insert(table), batch
         statement = statement.on_conflict_do_nothing(index_elements=index_elements, index_where=index_where)

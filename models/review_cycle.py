@@ -11,6 +11,7 @@ previous review meeting (spec §7.3). Acts that imply messages return them as no
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -92,12 +93,19 @@ class _Dates:
     the same few hundred dates thousands of times."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple, dt.date] = {}
+        self._seen: dict[tuple, dt.date | statutory.Deadline] = {}
 
     def __call__(self, rule_id: str, start: dt.date, facts: dict | None = None) -> dt.date:
         key = (rule_id, start, tuple(sorted((facts or {}).items())))
         if key not in self._seen:
             self._seen[key] = _deadline_due(rule_id, start, facts)
+        return self._seen[key]
+
+    def of_case(self, rule_id: str, start: dt.date, facts: dict | None, rule_set: str) -> statutory.Deadline:
+        """`statutory.case_deadline` for a case with no clock exception recorded."""
+        key = ("case", rule_id, start, tuple(sorted((facts or {}).items())), rule_set)
+        if key not in self._seen:
+            self._seen[key] = statutory.case_deadline(rule_id, start, (), facts, rule_set=rule_set)
         return self._seen[key]
 
 
@@ -180,6 +188,7 @@ def pending_cycles(s: Session, on: dt.date) -> list[tuple[Case, Review]]:
                        for r in earlier.get(case.id, []))]
 
 
+@functools.cache  # a pure function of two dates, asked for every plan daily
 def _opening_day(anchor: dt.date, meeting_by: dt.date) -> dt.date:
     term_start = term_of(meeting_by)[1]
     return max(anchor, term_of(term_start - dt.timedelta(days=1))[1])
@@ -200,51 +209,48 @@ class _Plan(NamedTuple):
     reference: str
     stage: str
     rule_set: str
+    annual_id: int
     annual_key: str
     anchor_on: dt.date
     annual_due_on: dt.date
-    annual_details: dict
     date_of_birth: dt.date
     year_group_offset: int
 
 
-def _plans_without_open_review(s: Session) -> list[_Plan]:
-    """Each plan in force with no open review, with its latest open annual step and its child, as plain rows
-    (one query)."""
-    c, st, ch, rv = Case.__table__.c, Step.__table__.c, Child.__table__.c, Review.__table__.c
-    annual = Step.__table__.alias("annual").c
-    latest = (sa.select(sa.func.max(annual.id)).where(annual.case_id == c.id, annual.kind == StepKind.ANNUAL_REVIEW,
-                                                      annual.status == StepStatus.OPEN)
-              .correlate(Case.__table__).scalar_subquery())
-    open_review = sa.exists().where(rv.case_id == c.id, rv.status == ReviewStatus.OPEN)
-    query = (sa.select(c.id, c.reference, c.stage, c.rule_set, st.key, st.started_on, st.due_on, st.details,
+def _plans_in_force(s: Session) -> list[_Plan]:
+    """Each plan in force with its latest open annual step and its child, as plain rows (one query)."""
+    c, st, ch = Case.__table__.c, Step.__table__.c, Child.__table__.c
+    query = (sa.select(c.id, c.reference, c.stage, c.rule_set, st.id, st.key, st.started_on, st.due_on,
                        ch.date_of_birth, ch.year_group_offset)
-             .select_from(Case.__table__).join(Step.__table__, st.id == latest)
+             .select_from(Case.__table__).join(Step.__table__, st.case_id == c.id)
              .join(Child.__table__, ch.id == c.child_id)
-             .where(c.status == CaseStatus.PLAN_IN_FORCE, ~open_review).order_by(c.id))
-    return [_Plan(*row) for row in s.connection().execute(query)]
+             .where(c.status == CaseStatus.PLAN_IN_FORCE, st.kind == StepKind.ANNUAL_REVIEW,
+                    st.status == StepStatus.OPEN)
+             .order_by(c.id, st.id))
+    latest = {row[0]: row for row in s.connection().execute(query)}  # a case's latest open annual step
+    return [_Plan(*row) for row in latest.values()]
 
 
 def open_due_reviews(s: Session, on: dt.date, actor: str) -> list[tuple[str, int]]:
     """The scheduler's daily pass: open every plan's next review that falls due on `on` (a term ahead of the
-    term its meeting falls due in), set-based. One read of the plans in force with no open review and one of
-    their earlier reviews; each plan's cycle is planned from dates asked of `models.statutory` once each; the
+    term its meeting falls due in), set-based. One read of the plans in force and one of their reviews; each
+    plan with no open review has its cycle planned from dates asked of `models.statutory` once each; the
     reviews opening, their steps and stage moves are written in bulk. A case with a clock exception recorded,
     or a step of the cycle already written, is opened by `open_review` itself."""
-    plans = _plans_without_open_review(s)
+    plans = _plans_in_force(s)
     rv = Review.__table__.c
-    earlier: dict[int, list[tuple[int, dt.date | None]]] = {}
+    earlier: dict[int, list[tuple[int, str, dt.date | None]]] = {}
     in_force = sa.select(Case.__table__.c.id).where(Case.__table__.c.status == CaseStatus.PLAN_IN_FORCE)
-    for case_id, cycle, transfer_on in s.connection().execute(
-            sa.select(rv.case_id, rv.cycle, rv.transfer_on).where(rv.case_id.in_(in_force))):
-        earlier.setdefault(case_id, []).append((cycle, transfer_on))
+    for case_id, cycle, status, transfer_on in s.connection().execute(
+            sa.select(rv.case_id, rv.cycle, rv.status, rv.transfer_on).where(rv.case_id.in_(in_force))):
+        earlier.setdefault(case_id, []).append((cycle, status, transfer_on))
     due, opening = _Dates(), []
     for plan in plans:
         cycle = annual_review_cycle(plan.annual_key)
         reviews = earlier.get(plan.case_id, [])
-        if any(c == cycle for c, _ in reviews):
+        if any(c == cycle or status == ReviewStatus.OPEN for c, status, _ in reviews):
             continue
-        settled = {t for _, t in reviews if t}
+        settled = {t for _, _, t in reviews if t}
         cycle_dates = _cycle(plan.anchor_on, plan.annual_due_on, plan.date_of_birth, plan.year_group_offset,
                              settled, due)
         if on >= _opening_day(plan.anchor_on, cycle_dates[2]):
@@ -265,62 +271,61 @@ def _open_in_bulk(s: Session, on: dt.date, actor: str, opening: list, due: _Date
             bulk.among(s, st.case_id, ids), st.key.like(f"{REVIEW_PREFIX}%"))):
         if key.startswith(prefixes[case_id]):
             by_hand.add(case_id)
-    opened, reviews, senco = [], [], {}
+    details = {}
+    for batch in bulk.batches(s, [plan.annual_id for plan, _, _ in opening]):
+        details.update(s.connection().execute(sa.select(st.id, st.details).where(bulk.among(s, st.id, batch))).all())
+    opened, reviews, steps, events, senco = [], [], [], [], {}
     for plan, cycle, (early_years, transfer, meeting_by) in opening:
         opened.append((plan.reference, cycle))
         if plan.case_id in by_hand:
             continue
-        setting = plan.annual_details.get("setting")
-        review = Review(case_id=plan.case_id, cycle=cycle, anchor_on=plan.anchor_on, annual_due_on=plan.annual_due_on,
-                        meeting_latest_on=due("review.meeting_latest", plan.anchor_on), meeting_by_on=meeting_by,
-                        opened_on=on, setting=setting, early_years=early_years)
-        if transfer:
-            review.phase_transfer, review.transfer_on = transfer
-            review.transfer_due_on = due("review.phase_transfer", review.transfer_on, {"transfer": transfer[0]})
+        setting = details[plan.annual_id].get("setting")
         if setting and setting not in senco:
             senco[setting] = contact_for(s, Role.SENCO, setting).id
-        reviews.append((plan, review))
-    s.add_all([review for _, review in reviews])
-    steps, events = [], []
-    for plan, review in reviews:
-        rule_id, start, facts = min(_meeting_rules(review), key=lambda r: due(r[0], r[1], r[2] or None))
-        steps.append(_new_step(plan, review, key=review_key(review.cycle, ReviewPart.MEETING),
-                               kind=StepKind.REVIEW_MEETING, rule_id=rule_id, rule_start=start, role=Role.SENCO,
-                               facts=facts or None, organisation=review.setting,
-                               contact_id=senco.get(review.setting)))
-        if review.phase_transfer:
-            post16_move = review.phase_transfer == PhaseTransfer.POST16_MOVE
-            steps.append(_new_step(plan, review, key=review_key(review.cycle, ReviewPart.PHASE_TRANSFER),
-                                   kind=StepKind.PHASE_TRANSFER, role=LA, rule_start=review.transfer_on,
+        kind, transfer_on = transfer or (None, None)
+        reviews.append({"case_id": plan.case_id, "cycle": cycle, "anchor_on": plan.anchor_on,
+                        "annual_due_on": plan.annual_due_on, "meeting_by_on": meeting_by, "opened_on": on,
+                        "meeting_latest_on": due("review.meeting_latest", plan.anchor_on), "setting": setting,
+                        "early_years": early_years, "phase_transfer": kind, "transfer_on": transfer_on,
+                        "transfer_due_on": due("review.phase_transfer", transfer_on, {"transfer": kind})
+                        if transfer else None})
+        rule_id, start, facts = min(_rules(plan.anchor_on, early_years, transfer),
+                                    key=lambda r: due(r[0], r[1], r[2] or None))
+        steps.append(_new_step(plan, on, due, key=review_key(cycle, ReviewPart.MEETING), kind=StepKind.REVIEW_MEETING,
+                               rule_id=rule_id, rule_start=start, role=Role.SENCO, facts=facts or None,
+                               organisation=setting, contact_id=senco.get(setting)))
+        if transfer:
+            post16_move = kind == PhaseTransfer.POST16_MOVE
+            steps.append(_new_step(plan, on, due, key=review_key(cycle, ReviewPart.PHASE_TRANSFER),
+                                   kind=StepKind.PHASE_TRANSFER, role=LA, rule_start=transfer_on,
                                    rule_id="review.post16_transfer" if post16_move else "review.phase_transfer",
-                                   facts=None if post16_move else {"transfer": review.phase_transfer}))
-        events.append(AuditEvent(case_id=plan.case_id, actor=actor, action=f"review {review.cycle} opened", on=on,
-                                 from_stage=plan.stage, to_stage=Stage.REVIEW,
-                                 detail={"cycle": review.cycle, "early_years": review.early_years,
-                                         "phase_transfer": review.phase_transfer}))
-    s.add_all(steps)
-    s.add_all(events)
+                                   facts=None if post16_move else {"transfer": kind}, organisation=None,
+                                   contact_id=None))
+        events.append({"case_id": plan.case_id, "actor": actor, "action": f"review {cycle} opened", "on": on,
+                       "from_stage": plan.stage, "to_stage": Stage.REVIEW,
+                       "detail": {"cycle": cycle, "early_years": early_years, "phase_transfer": kind}})
+    for model, rows in ((Review, reviews), (Step, steps), (AuditEvent, events)):
+        bulk.insert_all(s, model.__table__, bulk.with_defaults(model, rows))
     c = Case.__table__.c
-    for batch in bulk.batches(s, [plan.case_id for plan, _ in reviews]):
+    for batch in bulk.batches(s, [r["case_id"] for r in reviews]):
         s.execute(sa.update(Case.__table__).where(bulk.among(s, c.id, batch)).values(stage=Stage.REVIEW))
-    s.flush()
     for plan, _, _ in opening:
         if plan.case_id in by_hand:
             open_review(s, s.get(Case, plan.case_id), on, actor)
     return opened
 
 
-def _new_step(plan: _Plan, review: Review, *, key: str, kind: str, rule_id: str, rule_start: dt.date, role: str,
-              facts: dict | None = None, **who) -> Step:
+def _new_step(plan: _Plan, on: dt.date, due: _Dates, *, key: str, kind: str, rule_id: str, rule_start: dt.date,
+              role: str, facts: dict | None, **who) -> dict:
     """A cycle's new step as `_put_step` writes it, for a case with no clock exception recorded."""
-    deadline = statutory.case_deadline(rule_id, rule_start, (), facts, rule_set=plan.rule_set)
-    start = rule_start if deadline.due >= rule_start else min(review.opened_on, deadline.due)
+    deadline = due.of_case(rule_id, rule_start, facts, plan.rule_set)
+    start = rule_start if deadline.due >= rule_start else min(on, deadline.due)
     details = {"counted_back_from": rule_start.isoformat()} if start != rule_start else {}
     if facts:
         details["facts"] = facts
-    disapplied = statutory.case_deadline(rule_id, start, (), facts, rule_set=plan.rule_set).disapplied
-    return Step(case_id=plan.case_id, key=key, kind=kind, rule_id=rule_id, role=role, started_on=start,
-                due_on=deadline.due, target_on=deadline.due, disapplied=disapplied, details=details, **who)
+    return {"case_id": plan.case_id, "key": key, "kind": kind, "rule_id": rule_id, "source": None, "role": role,
+            "started_on": start, "due_on": deadline.due, "target_on": deadline.due,
+            "disapplied": due.of_case(rule_id, start, facts, plan.rule_set).disapplied, "details": details, **who}
 
 
 def _put_step(s: Session, case: Case, *, key: str, kind: str, rule_id: str, rule_start: dt.date, opened_on: dt.date,
