@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
-from models import review_cycle, review_decision
+from models import bulk, review_cycle, review_decision
 from models.casework import get_case
 from models.db import session
 from models.errors import InputError
@@ -234,7 +234,7 @@ def catch_up_case(reference: str) -> bool:
 @task(task_run_name="open reviews falling due", cache_policy=NO_CACHE)
 def open_due_reviews() -> list[tuple[str, int]]:
     """Open every plan's next review a term ahead of the term its meeting falls due in."""
-    with session() as s:
+    with bulk.collector_paused(), session() as s:
         return review_cycle.open_due_reviews(s, today(), settings().actor)
 
 
