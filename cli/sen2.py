@@ -57,5 +57,5 @@ def export_sen2(
         data, persons, left_out = export_return(s, collection_year, lea)
     out.write_bytes(data)
     typer.echo(f"wrote {persons} persons to {out}" + (
-        f"; left out {left_out} plans issued in the engine (no placement recorded: SEN2 needs PlanDetail)"
+        f"; left out {left_out} plans issued in the engine naming no setting (SEN2 needs the plan's PlanDetail)"
         if left_out else ""))

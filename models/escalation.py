@@ -10,11 +10,10 @@ import datetime as dt
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models import bulk
 from models.cases import AuditEvent, Case, Step, utcnow
 from models.errors import InputError
 from models.text import NAME_MAX, NOTE_MAX, clean
@@ -109,28 +108,23 @@ def escalate_many(s: Session, wanted: list[Wanted], on: dt.date) -> dict[int, tu
         return {}
     s.flush()
     e = Escalation.__table__
-    dialect = s.get_bind().dialect.name
-    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(e)
-    statement = insert.on_conflict_do_nothing(index_elements=["step_id"], index_where=e.c.resolved_at.is_(None))
     rows = [{"queue": w.queue, "case_id": w.case_id, "step_id": w.step_id, "tier": w.tier, "opened_on": on,
              "opened_at": utcnow()} for w in wanted]
-    changes: dict[int, str | None] = {}
-    for i in range(0, len(rows), 1000):
-        for step_id in s.execute(statement.returning(e.c.step_id), rows[i:i + 1000]).scalars():
-            changes[step_id] = "opened"
+    opened = bulk.insert_new(s, e, rows, ["step_id"], (e.c.step_id,), index_where=e.c.resolved_at.is_(None))
+    changes: dict[int, str | None] = {step_id: "opened" for step_id, in opened}
     by_tier: dict[int, list[int]] = {}
     for w in wanted:
         if w.step_id not in changes:
             by_tier.setdefault(w.tier, []).append(w.step_id)
     for tier, step_ids in by_tier.items():
-        for i in range(0, len(step_ids), 1000):
-            raised = s.execute(sa.update(e).where(e.c.step_id.in_(step_ids[i:i + 1000]), e.c.resolved_at.is_(None),
+        for batch in bulk.batches(s, step_ids):
+            raised = s.execute(sa.update(e).where(bulk.among(s, e.c.step_id, batch), e.c.resolved_at.is_(None),
                                                   e.c.tier < tier).values(tier=tier).returning(e.c.step_id))
             changes.update({step_id: "raised" for step_id in raised.scalars()})
     step_ids = [w.step_id for w in wanted]
     ids = {}
-    for i in range(0, len(step_ids), 1000):
-        ids.update(s.execute(sa.select(e.c.step_id, e.c.id).where(e.c.step_id.in_(step_ids[i:i + 1000]),
+    for batch in bulk.batches(s, step_ids):
+        ids.update(s.execute(sa.select(e.c.step_id, e.c.id).where(bulk.among(s, e.c.step_id, batch),
                                                                   e.c.resolved_at.is_(None))).all())
     return {step_id: (ids[step_id], changes.get(step_id)) for step_id in step_ids}
 

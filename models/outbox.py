@@ -6,10 +6,9 @@ import datetime as dt
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
+from models import bulk
 from models.cases import Case, utcnow
 from models.vocabulary import Channel, OutboxStatus
 
@@ -49,11 +48,11 @@ def find(s: Session, idempotency_key: str) -> OutboxMessage | None:
 
 
 def existing_keys(s: Session, keys: list[str]) -> set[str]:
-    """Which of these outbox keys are written already (one query per thousand keys)."""
+    """Which of these outbox keys are written already (one query per batch of keys)."""
     found: set[str] = set()
     column = OutboxMessage.__table__.c.idempotency_key
-    for i in range(0, len(keys), 1000):
-        found.update(s.connection().execute(sa.select(column).where(column.in_(keys[i:i + 1000]))).scalars())
+    for batch in bulk.batches(s, keys):
+        found.update(s.connection().execute(sa.select(column).where(bulk.among(s, column, batch))).scalars())
     return found
 
 
@@ -69,14 +68,9 @@ def insert_new(s: Session, rows: list[dict]) -> list[Written]:
     if not rows:
         return []
     s.flush()  # what the act changed goes first (a row's case and step)
-    insert = (sqlite_insert if s.get_bind().dialect.name == "sqlite" else postgresql_insert)(OutboxMessage.__table__)
     c = OutboxMessage.__table__.c
-    statement = (insert.on_conflict_do_nothing(index_elements=["idempotency_key"])
-                 .returning(c.id, c.idempotency_key, c.kind))
-    written: list[Written] = []
-    for i in range(0, len(rows), 1000):
-        written += [Written(*row) for row in s.execute(statement, rows[i:i + 1000])]
-    return written
+    return [Written(*row) for row in bulk.insert_new(s, OutboxMessage.__table__, rows, ["idempotency_key"],
+                                                     (c.id, c.idempotency_key, c.kind))]
 
 
 class FailedMessage(NamedTuple):

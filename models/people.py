@@ -14,7 +14,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models import statutory
+from models import bulk, statutory
 from models.addresses import validate_email, validate_postcode
 from models.cases import AuditEvent, Case, Child, utcnow
 from models.errors import InputError
@@ -136,7 +136,7 @@ def people_of(s: Session, case_ids: list[int] | set[int]) -> dict[int, list[Pers
     """The people of each case, by case id, in the order they were recorded (one query)."""
     by_case: dict[int, list[Person]] = {cid: [] for cid in case_ids}
     if case_ids:
-        for person in s.exec(select(Person).where(col(Person.case_id).in_(list(case_ids))).order_by(Person.id)):
+        for person in s.exec(select(Person).where(bulk.among(s, col(Person.case_id), case_ids)).order_by(Person.id)):
             by_case[person.case_id].append(person)
     return by_case
 

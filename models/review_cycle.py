@@ -11,11 +11,14 @@ previous review meeting (spec §7.3). Acts that imply messages return them as no
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import statutory
-from models.cases import Case, Child, Step
+from models import bulk, statutory
+from models.cases import AuditEvent, Case, Child, ClockException, Step
 from models.casework import LA, add_step, audit, child_of, complete_step, compute_due, find_step, move_stage
 from models.contacts import contact_for
 from models.errors import InputError
@@ -28,6 +31,7 @@ from models.vocabulary import (
     ADVICE_PREFIX,
     ADVICE_ROLES,
     PFA_SOURCES,
+    REVIEW_PREFIX,
     AdviceSource,
     CaseStatus,
     PhaseTransfer,
@@ -80,8 +84,33 @@ def put_plan_in_force(s: Session, case: Case, issued_on: dt.date, actor: str, se
                     role=LA, start=issued_on, details={"setting": setting} if setting else None)
 
 
+def _deadline_due(rule_id: str, start: dt.date, facts: dict | None = None) -> dt.date:
+    return statutory.deadline(rule_id, start, facts=facts).due
+
+
+class _Dates:
+    """`statutory.deadline(…).due` asked once per rule, start and facts: a pass over every plan in force asks
+    the same few hundred dates thousands of times."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple, dt.date | statutory.Deadline] = {}
+
+    def __call__(self, rule_id: str, start: dt.date, facts: dict | None = None) -> dt.date:
+        key = (rule_id, start, tuple(sorted((facts or {}).items())))
+        if key not in self._seen:
+            self._seen[key] = _deadline_due(rule_id, start, facts)
+        return self._seen[key]
+
+    def of_case(self, rule_id: str, start: dt.date, facts: dict | None, rule_set: str) -> statutory.Deadline:
+        """`statutory.case_deadline` for a case with no clock exception recorded."""
+        key = ("case", rule_id, start, tuple(sorted((facts or {}).items())), rule_set)
+        if key not in self._seen:
+            self._seen[key] = statutory.case_deadline(rule_id, start, (), facts, rule_set=rule_set)
+        return self._seen[key]
+
+
 def _transfer_in(dob: dt.date, offset: int, anchor: dt.date, annual_due: dt.date,
-                 settled: set[dt.date]) -> tuple[str, dt.date] | None:
+                 settled: set[dt.date], due=_deadline_due) -> tuple[str, dt.date] | None:
     """The reg 18 phase transfer whose deadline falls inside the cycle, as (kind, transfer date): entering
     Reception, Year 7 or Year 12 on a 1 September, unless an earlier cycle settled it. Other transfers
     (infant to junior, middle schools) are recorded by the caseworker."""
@@ -92,45 +121,55 @@ def _transfer_in(dob: dt.date, offset: int, anchor: dt.date, annual_due: dt.date
         kind = TRANSFER_YEARS.get(statutory.year_group(dob, transfer_on, offset)) if transfer_on > dob else None
         if kind is None:
             continue
-        due = statutory.deadline("review.phase_transfer", transfer_on, facts={"transfer": kind}).due
-        if anchor < due <= annual_due:
+        if anchor < due("review.phase_transfer", transfer_on, {"transfer": kind}) <= annual_due:
             return kind, transfer_on
     return None
 
 
-def _meeting_rules(review: Review) -> list[tuple[str, dt.date, dict]]:
-    rules = [("review.meeting_latest", review.anchor_on, {})]
-    if review.early_years:
-        rules.append(("review.early_years", review.anchor_on, {}))
-    if review.phase_transfer in (PhaseTransfer.OTHER, PhaseTransfer.POST16):
-        rules.append(("review.phase_transfer_meeting_latest", review.transfer_on, {"transfer": review.phase_transfer}))
+def _rules(anchor: dt.date, early_years: bool, transfer: tuple[str, dt.date] | None) -> list[tuple[str, dt.date, dict]]:
+    rules = [("review.meeting_latest", anchor, {})]
+    if early_years:
+        rules.append(("review.early_years", anchor, {}))
+    if transfer and transfer[0] in (PhaseTransfer.OTHER, PhaseTransfer.POST16):
+        rules.append(("review.phase_transfer_meeting_latest", transfer[1], {"transfer": transfer[0]}))
     return rules
 
 
+def _meeting_rules(review: Review) -> list[tuple[str, dt.date, dict]]:
+    transfer = (review.phase_transfer, review.transfer_on) if review.phase_transfer else None
+    return _rules(review.anchor_on, review.early_years, transfer)
+
+
+def _cycle(anchor: dt.date, annual_due: dt.date, dob: dt.date, offset: int, settled: set[dt.date],
+           due=_deadline_due) -> tuple[bool, tuple[str, dt.date] | None, dt.date]:
+    """A cycle's early-years flag, phase transfer and the day its meeting is due by (the earliest limit)."""
+    early_years = statutory.age_on(dob, anchor) < EARLY_YEARS_AGE
+    transfer = _transfer_in(dob, offset, anchor, annual_due, settled, due)
+    return early_years, transfer, min(due(r, start, f or None) for r, start, f in _rules(anchor, early_years, transfer))
+
+
 def plan_cycle(s: Session, case: Case, annual: Step, on: dt.date, child: Child | None = None,
-               earlier: list[Review] | None = None) -> Review:
+               earlier: list[Review] | None = None, due=_deadline_due) -> Review:
     """The review a cycle would open as, unsaved: anchor, dates, early-years and phase-transfer flags."""
     child = child or child_of(s, case)
     earlier = reviews_of(s, case) if earlier is None else earlier
     anchor = annual.started_on
-    review = Review(case_id=case.id, cycle=annual_review_cycle(annual.key), anchor_on=anchor,
-                    annual_due_on=annual.due_on, meeting_latest_on=statutory.deadline("review.meeting_latest",
-                                                                                      anchor).due,
-                    meeting_by_on=annual.due_on, opened_on=on, setting=annual.details.get("setting"),
-                    early_years=statutory.age_on(child.date_of_birth, anchor) < EARLY_YEARS_AGE)
     settled = {r.transfer_on for r in earlier if r.transfer_on}
-    transfer = _transfer_in(child.date_of_birth, child.year_group_offset, anchor, annual.due_on, settled)
+    early_years, transfer, meeting_by = _cycle(anchor, annual.due_on, child.date_of_birth, child.year_group_offset,
+                                               settled, due)
+    review = Review(case_id=case.id, cycle=annual_review_cycle(annual.key), anchor_on=anchor,
+                    annual_due_on=annual.due_on, meeting_latest_on=due("review.meeting_latest", anchor),
+                    meeting_by_on=meeting_by, opened_on=on, setting=annual.details.get("setting"),
+                    early_years=early_years)
     if transfer:
         review.phase_transfer, review.transfer_on = transfer
-        review.transfer_due_on = statutory.deadline("review.phase_transfer", review.transfer_on,
-                                                    facts={"transfer": review.phase_transfer}).due
-    review.meeting_by_on = min(statutory.deadline(r, start, facts=f).due for r, start, f in _meeting_rules(review))
+        review.transfer_due_on = due("review.phase_transfer", review.transfer_on, {"transfer": review.phase_transfer})
     return review
 
 
 def pending_cycles(s: Session, on: dt.date) -> list[tuple[Case, Review]]:
     """Each plan in force with no open review, and the next cycle it would open on `on` (unsaved): children
-    and earlier reviews read in one query each, since the scheduler asks this of every plan daily."""
+    and earlier reviews read in one query each."""
     rows = s.exec(
         select(Case, Step, Child)
         .join(Step, Step.case_id == Case.id)
@@ -142,21 +181,151 @@ def pending_cycles(s: Session, on: dt.date) -> list[tuple[Case, Review]]:
     earlier: dict[int, list[Review]] = {}
     for r in s.exec(select(Review).where(col(Review.case_id).in_({c.id for c, _, _ in rows}))):
         earlier.setdefault(r.case_id, []).append(r)
-    return [(case, plan_cycle(s, case, annual, on, child, earlier.get(case.id, [])))
+    due = _Dates()
+    return [(case, plan_cycle(s, case, annual, on, child, earlier.get(case.id, []), due))
             for case, annual, child in rows
             if not any(r.cycle == annual_review_cycle(annual.key) or r.status == ReviewStatus.OPEN
                        for r in earlier.get(case.id, []))]
 
 
+@functools.cache  # a pure function of two dates, asked for every plan daily
+def _opening_day(anchor: dt.date, meeting_by: dt.date) -> dt.date:
+    term_start = term_of(meeting_by)[1]
+    return max(anchor, term_of(term_start - dt.timedelta(days=1))[1])
+
+
 def opens_on(review: Review) -> dt.date:
     """A review opens a term ahead: on the first day of the term before the one its meeting falls due in, so
     the setting has a term's notice (or from its anchor, if that is later)."""
-    term_start = term_of(review.meeting_by_on)[1]
-    return max(review.anchor_on, term_of(term_start - dt.timedelta(days=1))[1])
+    return _opening_day(review.anchor_on, review.meeting_by_on)
 
 
 def falls_due(review: Review, on: dt.date) -> bool:
     return on >= opens_on(review)
+
+
+class _Plan(NamedTuple):
+    case_id: int
+    reference: str
+    stage: str
+    rule_set: str
+    annual_id: int
+    annual_key: str
+    anchor_on: dt.date
+    annual_due_on: dt.date
+    date_of_birth: dt.date
+    year_group_offset: int
+
+
+def _plans_in_force(s: Session) -> list[_Plan]:
+    """Each plan in force with its latest open annual step and its child, as plain rows (one query)."""
+    c, st, ch = Case.__table__.c, Step.__table__.c, Child.__table__.c
+    query = (sa.select(c.id, c.reference, c.stage, c.rule_set, st.id, st.key, st.started_on, st.due_on,
+                       ch.date_of_birth, ch.year_group_offset)
+             .select_from(Case.__table__).join(Step.__table__, st.case_id == c.id)
+             .join(Child.__table__, ch.id == c.child_id)
+             .where(c.status == CaseStatus.PLAN_IN_FORCE, st.kind == StepKind.ANNUAL_REVIEW,
+                    st.status == StepStatus.OPEN)
+             .order_by(c.id, st.id))
+    latest = {row[0]: row for row in s.connection().execute(query)}  # a case's latest open annual step
+    return [_Plan(*row) for row in latest.values()]
+
+
+def open_due_reviews(s: Session, on: dt.date, actor: str) -> list[tuple[str, int]]:
+    """The scheduler's daily pass: open every plan's next review that falls due on `on` (a term ahead of the
+    term its meeting falls due in), set-based. One read of the plans in force and one of their reviews; each
+    plan with no open review has its cycle planned from dates asked of `models.statutory` once each; the
+    reviews opening, their steps and stage moves are written in bulk. A case with a clock exception recorded,
+    or a step of the cycle already written, is opened by `open_review` itself."""
+    plans = _plans_in_force(s)
+    rv = Review.__table__.c
+    earlier: dict[int, list[tuple[int, str, dt.date | None]]] = {}
+    in_force = sa.select(Case.__table__.c.id).where(Case.__table__.c.status == CaseStatus.PLAN_IN_FORCE)
+    for case_id, cycle, status, transfer_on in s.connection().execute(
+            sa.select(rv.case_id, rv.cycle, rv.status, rv.transfer_on).where(rv.case_id.in_(in_force))):
+        earlier.setdefault(case_id, []).append((cycle, status, transfer_on))
+    due, opening = _Dates(), []
+    for plan in plans:
+        cycle = annual_review_cycle(plan.annual_key)
+        reviews = earlier.get(plan.case_id, [])
+        if any(c == cycle or status == ReviewStatus.OPEN for c, status, _ in reviews):
+            continue
+        settled = {t for _, _, t in reviews if t}
+        cycle_dates = _cycle(plan.anchor_on, plan.annual_due_on, plan.date_of_birth, plan.year_group_offset,
+                             settled, due)
+        if on >= _opening_day(plan.anchor_on, cycle_dates[2]):
+            opening.append((plan, cycle, cycle_dates))
+    if not opening:
+        return []
+    return _open_in_bulk(s, on, actor, opening, due)
+
+
+def _open_in_bulk(s: Session, on: dt.date, actor: str, opening: list, due: _Dates) -> list[tuple[str, int]]:
+    """Write the reviews opening on `on` as `open_review` would, in a few statements."""
+    ids = [plan.case_id for plan, _, _ in opening]
+    ex, st = ClockException.__table__.c, Step.__table__.c
+    by_hand = set(s.connection().execute(sa.select(ex.case_id).where(bulk.among(s, ex.case_id, ids))
+                                         .distinct()).scalars())
+    prefixes = {plan.case_id: f"{review_key(cycle, '')}" for plan, cycle, _ in opening}
+    for case_id, key in s.connection().execute(sa.select(st.case_id, st.key).where(
+            bulk.among(s, st.case_id, ids), st.key.like(f"{REVIEW_PREFIX}%"))):
+        if key.startswith(prefixes[case_id]):
+            by_hand.add(case_id)
+    details = {}
+    for batch in bulk.batches(s, [plan.annual_id for plan, _, _ in opening]):
+        details.update(s.connection().execute(sa.select(st.id, st.details).where(bulk.among(s, st.id, batch))).all())
+    opened, reviews, steps, events, senco = [], [], [], [], {}
+    for plan, cycle, (early_years, transfer, meeting_by) in opening:
+        opened.append((plan.reference, cycle))
+        if plan.case_id in by_hand:
+            continue
+        setting = details[plan.annual_id].get("setting")
+        if setting and setting not in senco:
+            senco[setting] = contact_for(s, Role.SENCO, setting).id
+        kind, transfer_on = transfer or (None, None)
+        reviews.append({"case_id": plan.case_id, "cycle": cycle, "anchor_on": plan.anchor_on,
+                        "annual_due_on": plan.annual_due_on, "meeting_by_on": meeting_by, "opened_on": on,
+                        "meeting_latest_on": due("review.meeting_latest", plan.anchor_on), "setting": setting,
+                        "early_years": early_years, "phase_transfer": kind, "transfer_on": transfer_on,
+                        "transfer_due_on": due("review.phase_transfer", transfer_on, {"transfer": kind})
+                        if transfer else None})
+        rule_id, start, facts = min(_rules(plan.anchor_on, early_years, transfer),
+                                    key=lambda r: due(r[0], r[1], r[2] or None))
+        steps.append(_new_step(plan, on, due, key=review_key(cycle, ReviewPart.MEETING), kind=StepKind.REVIEW_MEETING,
+                               rule_id=rule_id, rule_start=start, role=Role.SENCO, facts=facts or None,
+                               organisation=setting, contact_id=senco.get(setting)))
+        if transfer:
+            post16_move = kind == PhaseTransfer.POST16_MOVE
+            steps.append(_new_step(plan, on, due, key=review_key(cycle, ReviewPart.PHASE_TRANSFER),
+                                   kind=StepKind.PHASE_TRANSFER, role=LA, rule_start=transfer_on,
+                                   rule_id="review.post16_transfer" if post16_move else "review.phase_transfer",
+                                   facts=None if post16_move else {"transfer": kind}, organisation=None,
+                                   contact_id=None))
+        events.append({"case_id": plan.case_id, "actor": actor, "action": f"review {cycle} opened", "on": on,
+                       "from_stage": plan.stage, "to_stage": Stage.REVIEW,
+                       "detail": {"cycle": cycle, "early_years": early_years, "phase_transfer": kind}})
+    for model, rows in ((Review, reviews), (Step, steps), (AuditEvent, events)):
+        bulk.insert_all(s, model.__table__, bulk.with_defaults(model, rows))
+    c = Case.__table__.c
+    for batch in bulk.batches(s, [r["case_id"] for r in reviews]):
+        s.execute(sa.update(Case.__table__).where(bulk.among(s, c.id, batch)).values(stage=Stage.REVIEW))
+    for plan, _, _ in opening:
+        if plan.case_id in by_hand:
+            open_review(s, s.get(Case, plan.case_id), on, actor)
+    return opened
+
+
+def _new_step(plan: _Plan, on: dt.date, due: _Dates, *, key: str, kind: str, rule_id: str, rule_start: dt.date,
+              role: str, facts: dict | None, **who) -> dict:
+    """A cycle's new step as `_put_step` writes it, for a case with no clock exception recorded."""
+    deadline = due.of_case(rule_id, rule_start, facts, plan.rule_set)
+    start = rule_start if deadline.due >= rule_start else min(on, deadline.due)
+    details = {"counted_back_from": rule_start.isoformat()} if start != rule_start else {}
+    if facts:
+        details["facts"] = facts
+    return {"case_id": plan.case_id, "key": key, "kind": kind, "rule_id": rule_id, "source": None, "role": role,
+            "started_on": start, "due_on": deadline.due, "target_on": deadline.due,
+            "disapplied": due.of_case(rule_id, start, facts, plan.rule_set).disapplied, "details": details, **who}
 
 
 def _put_step(s: Session, case: Case, *, key: str, kind: str, rule_id: str, rule_start: dt.date, opened_on: dt.date,

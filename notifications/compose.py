@@ -9,6 +9,7 @@ at once, is a no-op.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import NamedTuple
@@ -16,7 +17,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from models import cannot_notify, statutory
+from models import bulk, cannot_notify, statutory
 from models.assessment import appeal_rights
 from models.cases import Case, Child, Contact, Step, utcnow
 from models.contacts import find_contact
@@ -27,7 +28,7 @@ from models.outbox import Written, existing_keys, insert_new
 from models.people import Person, family_recipients, people_of, reach
 from models.settings import Settings, settings
 from models.vocabulary import ADVICE_LABELS, AppealOutcome, Channel, OutboxStatus, Role
-from notifications.render import render
+from notifications.render import Renderer
 from notifications.requirements import REQUIRED, RIGHTS, unstated
 
 COMPOSE_ACTOR = "notices"  # who the audit says put a notice on the cannot_notify queue
@@ -135,6 +136,7 @@ def key(notice: Notice, recipient: Recipient | None = None) -> str:
     return f"{base}:to:{recipient.role}:{who}"
 
 
+@functools.lru_cache(maxsize=4096)  # a watch day writes thousands of messages about a few hundred dates
 def _long_date(d: dt.date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
@@ -420,7 +422,7 @@ def write(s: Session, notices: Iterable[Notice]) -> list[Written]:
     written = existing_keys(s, [k for _, _, k in keyed])
     wanted = [(n, r, k) for n, r, k in keyed if k not in written]
     steps = _by_id(s, Step, {n.step_id for n, _, _ in wanted if n.step_id})
-    rows, contexts, now = [], {}, utcnow()
+    rows, contexts, now, render = [], {}, utcnow(), Renderer()
     for notice, recipient, k in wanted:
         case, step = cases.get(notice.case_id), steps.get(notice.step_id)
         template = template_of(notice)
@@ -449,7 +451,7 @@ def _by_id(s: Session, table, ids: set[int]) -> dict:
     if not ids:
         return {}
     ids, c, found = list(ids), table.__table__.c, {}
-    for i in range(0, len(ids), 1000):
+    for batch in bulk.batches(s, ids):
         found.update({row.id: row for row in s.connection().execute(sa.select(table.__table__)
-                                                                    .where(c.id.in_(ids[i:i + 1000])))})
+                                                                    .where(bulk.among(s, c.id, batch)))})
     return found

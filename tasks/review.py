@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
-from models import review_cycle, review_decision
+from models import bulk, review_cycle, review_decision
 from models.casework import get_case
 from models.db import session
 from models.errors import InputError
@@ -255,14 +255,8 @@ def catch_up_case(reference: str) -> bool:
 @task(task_run_name="open reviews falling due", cache_policy=NO_CACHE)
 def open_due_reviews() -> list[tuple[str, int]]:
     """Open every plan's next review a term ahead of the term its meeting falls due in."""
-    on, actor = today(), settings().actor
-    opened = []
-    with session() as s:
-        for case, planned in review_cycle.pending_cycles(s, on):
-            if review_cycle.falls_due(planned, on):
-                review = review_cycle.open_review(s, case, on, actor)
-                opened.append((case.reference, review.cycle))
-    return opened
+    with bulk.collector_paused(), session() as s:
+        return review_cycle.open_due_reviews(s, today(), settings().actor)
 
 
 @task(task_run_name="start the runs of open reviews", cache_policy=NO_CACHE)

@@ -10,7 +10,7 @@ import datetime as dt
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
-from models import deadline_watch
+from models import bulk, deadline_watch
 from models.db import session
 from models.outbox import failed_messages
 from notifications import compose
@@ -22,7 +22,7 @@ def run_watch(on: dt.date, url: str | None = None) -> deadline_watch.WatchReport
     """One day of the watch, in one unit of work: chases, escalations, the DCO's digest, and the sweep's log.
     The report counts the messages this run wrote (a concurrent run's are its own)."""
     report = deadline_watch.WatchReport(on)
-    with session(url) as s:
+    with bulk.collector_paused(), session(url) as s:
         since = deadline_watch.last_sweep(s, on)
         newest = deadline_watch.max_step_id(s)
         report.swept, chases = deadline_watch.sweep(s, on, since)

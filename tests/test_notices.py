@@ -24,7 +24,7 @@ from models.notice import Notice, NoticeKind, Recipient
 from models.outbox import OutboxMessage
 from models.settings import settings
 from models.vocabulary import Channel, OutboxStatus, Role
-from notifications import compose, letters, requirements
+from notifications import compose, letters, render, requirements
 from notifications.requirements import NOT_NOTICES, REQUIRED, missing
 from tests.conftest import REPO
 
@@ -210,7 +210,7 @@ def test_a_refusal_names_the_mediation_adviser_the_certificate_the_appeal_deadli
 def test_the_html_is_autoescaped(outbox):
     [context] = [c for (t, *_), c in outbox["contexts"].items() if t == "not_to_assess"]
     context = {**context, "reasons": "<script>x</script> & more"}
-    rendered = compose.render("not_to_assess", context)
+    rendered = render.render("not_to_assess", context)
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert "<script>x</script>" in rendered.text
 

@@ -53,3 +53,26 @@ def test_opening_a_case_audits_request_then_decision_to_assess(store_url):
         case = _case(s)
         moves = [(e.from_stage, e.to_stage) for e in casework.audit_log(s, case)]
     assert moves == [(None, "request"), ("request", "decision_to_assess")]
+
+
+def test_a_wording_rendered_once_for_many_messages_is_word_for_word_the_same():
+    """A watch day words each distinct chase once and puts in the reference and escalation number after
+    (`render.Renderer`): every message reads exactly as rendered on its own, a reference that is not a plain word
+    (here one HTML would escape) is rendered on its own, and days_left 1 still says "day"."""
+    from notifications.render import Renderer, render
+
+    chase = {"council": "Example Council", "child_name": None, "child_dob": None, "action": "advice",
+             "regulation": "SEND Regulations 2014, reg 8(1)", "due": "Friday 13 March 2026", "tier": 1,
+             "source_label": "health", "organisation": "Oak & Ash School", "council_details": {"name": "Example"}}
+    renderer, calls = Renderer(), []
+    cases = [("reminder", {**chase, "days_left": days}) for days in (1, 3)]
+    cases += [("escalation", {**chase, "days_overdue": days, "queue": "dco", "responsible": "dco",
+                              "escalation_id": number}) for days in (1, 8) for number in (7, 1234)]
+    for kind, context in cases:
+        for reference in ("EHC-2026-00001", "EHC-2026-00002", "EHC-<b>&-1"):
+            words = renderer(kind, {**context, "reference": reference})
+            assert words == render(kind, {**context, "reference": reference})
+            calls.append(words)
+    assert "in 1 day." in calls[0].text and "in 3 days." in calls[3].text
+    assert "ehc queue ack 1234;" in calls[-1].text and "EHC-&lt;b&gt;&amp;-1" in calls[-1].html
+    assert len(renderer._wordings) == 4  # one render per distinct wording (kind, days), not per message

@@ -202,3 +202,53 @@ def test_the_invitations_go_once_to_those_reg_20_names_and_not_after_the_meeting
     act(other, review_cycle.schedule_meeting, D("2025-01-20"), "test")
     act(other, review_cycle.record_meeting, D("2025-01-20"), "test")  # held: the invitations recorded with it
     assert act(other, review_cycle.send_invitations, D("2025-01-21"), "test") == []
+
+
+def _written(s) -> tuple:
+    """Every review, step, audit event and stage in the store, without ids and clock times."""
+    from models.cases import AuditEvent, Case, Step
+
+    def rows(model, skip):
+        return sorted(repr({k: v for k, v in r.model_dump().items() if k not in skip})
+                      for r in s.exec(select(model)))
+    return (rows(Review, {"id", "created_at"}), rows(Step, {"id", "created_at"}), rows(AuditEvent, {"id", "at"}),
+            rows(Case, {"updated_at"}))
+
+
+def test_the_scheduler_opens_in_bulk_exactly_what_open_review_writes_one_case_at_a_time(store_url):
+    """The daily pass plans every plan at once and writes the reviews falling due in a few statements; what it
+    writes is what `open_review` writes case by case: a plain cycle, one without a setting, an under-5 (early
+    years), a Year 6 child moving to secondary (phase transfer, reg 18), and a case whose cycle's meeting step
+    is already written (opened by `open_review` itself). A plan not yet due opens nothing."""
+    from models import casework as cw
+    from models.vocabulary import ReviewPart, Role, StepKind, review_key
+
+    references = [plan_in_force("2015-03-02", "2025-03-03"), plan_in_force("2015-05-02", "2025-03-04", setting=None),
+                  plan_in_force("2023-01-10", "2025-02-03", name="Young Child"),
+                  plan_in_force("2014-01-20", "2025-02-10", name="Year Six"),
+                  plan_in_force("2016-06-02", "2025-03-05", name="Written Already"),
+                  plan_in_force("2016-07-02", "2025-11-03", name="Not Yet")]
+    with session() as s:
+        case = cw.get_case(s, references[4])
+        cw.add_step(s, case, key=review_key(1, ReviewPart.MEETING), kind=StepKind.REVIEW_MEETING, role=Role.SENCO,
+                    start=D("2025-09-01"), due=D("2026-01-30"))
+    on = D("2025-09-01")
+    with session() as s:
+        due = [(c, r) for c, r in review_cycle.pending_cycles(s, on) if review_cycle.falls_due(r, on)]
+        assert {c.reference for c, _ in due} == set(references[:5])
+        saved = s.begin_nested()
+        for c, _ in due:
+            review_cycle.open_review(s, c, on, "scheduler")
+        s.flush()
+        s.expire_all()
+        one_by_one = _written(s)
+        saved.rollback()
+        s.expire_all()
+        opened = review_cycle.open_due_reviews(s, on, "scheduler")
+        s.flush()
+        s.expire_all()
+        assert _written(s) == one_by_one
+    assert sorted(opened) == sorted((r, 1) for r in references[:5])
+    assert review(references[2]).early_years and review(references[3]).phase_transfer
+    with session() as s:
+        assert review_cycle.open_due_reviews(s, on, "scheduler") == []  # a second pass opens nothing

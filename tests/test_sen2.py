@@ -295,3 +295,39 @@ def test_a_generated_council_return_goes_round_unchanged(store_url, tmp_path, mo
     out = tmp_path / "out.xml"
     assert run("export", "sen2", "--collection-year", "2024", "--out", str(out)).exit_code == 0
     assert canonical(out.read_bytes()) == canonical(src.read_bytes())
+
+
+def test_a_plan_issued_in_the_engine_is_in_the_export_with_the_setting_it_names(store_url, tmp_path, monkeypatch):
+    """A plan the engine issued (not imported) is written: the decision to issue, the NamedPlan from the plan's
+    start and the setting it names; valid against the XSD. One naming no setting is left out and counted."""
+    from models.assessment import decide_to_assess
+    from models.casework import get_case, open_case
+    from models.review_cycle import put_plan_in_force
+
+    monkeypatch.setenv("EHC_TODAY", TODAY)
+    src = tmp_path / "in.xml"
+    src.write_bytes(sen2_file(IN_FORCE))
+    assert run("import", "sen2", str(src)).exit_code == 0
+    with db.session(store_url) as s:
+        for name, dob, urn in (("Emmy Noether", dt.date(2013, 3, 23), 100001),
+                               ("Sophie Germain", dt.date(2013, 4, 1), None)):
+            case = open_case(s, child_name=name, dob=dob, requested_on=dt.date(2023, 3, 6), requester="parent",
+                             today=dt.date(2024, 1, 18), actor="test")
+            decide_to_assess(s, case.reference, True, dt.date(2023, 4, 14), dt.date(2024, 1, 18), "test")
+            case = get_case(s, case.reference)
+            case.requested_setting_urn = urn
+            put_plan_in_force(s, case, dt.date(2023, 7, 21), "test")
+    out = tmp_path / "out.xml"
+    result = run("export", "sen2", "--collection-year", "2024", "--out", str(out))
+    assert result.exit_code == 0 and "wrote 2 persons" in result.output, result.output
+    assert "left out 1 plans issued in the engine naming no setting" in result.output
+    assert message.schema().validate(etree.parse(str(out)))
+    persons = {p[0]["surname"]: p for p in canonical(out.read_bytes())}
+    assert "Germain" not in persons
+    _, (request,) = persons["Noether"]
+    assert (request["received_on"], request["request_outcome"], request["assessment_outcome"],
+            request["assessment_outcome_on"], request["has_named_plan"], request["start_on"]) == (
+        dt.date(2023, 3, 6), "Y", "Y", dt.date(2023, 7, 21), True, dt.date(2023, 7, 21))
+    [placement] = request["placements"]
+    assert (placement["urn"], placement["setting_type"], placement["rank"], placement["part"]) == (
+        "100001", "OLA", 1, "plan")

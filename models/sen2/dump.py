@@ -4,8 +4,8 @@ Cases the SEN2 import brought in: what the store's own tables hold is written fr
 decision to assess, the plan's start, its cease date, the last review as the anchor of the plan's open review
 cycle); the rest of each record from `sen2_request`, `sen2_person` and `placement`. Cases opened in the engine:
 their request, decision to assess and decision to issue from their steps, the person as `child` holds them (sex
-U, ethnicity NOBT: not obtained); a plan of theirs needs a placement the store does not record yet, so it is left
-out and counted. One query per table (Core rows, no ORM objects), none per person.
+U, ethnicity NOBT: not obtained), a plan of theirs with the setting it names (`_engine_plan`; one naming none is
+left out and counted). One query per table (Core rows, no ORM objects), none per person.
 """
 
 from __future__ import annotations
@@ -91,12 +91,16 @@ def export_return(s: Session, year: int, lea: str | None = None) -> tuple[bytes,
         persons[case.child_id][1].append(_from_store(rec, case, steps.get(case.id, {})))
     left_out = 0
     for case, child, person in native:
-        if case.plan_issued_on is not None:  # SEN2 needs the plan's PlanDetail: no placement recorded here yet
+        named = case.requested_setting_urn or case.current_setting_urn
+        if case.plan_issued_on is not None and named is None:  # SEN2 needs the plan's PlanDetail: its setting
             left_out += 1
             continue
         if case.child_id not in persons:
             persons[case.child_id] = (_engine_person(child, person), [])
-        persons[case.child_id][1].append(_engine_request(case, steps.get(case.id, {})))
+        rec = _engine_request(case, steps.get(case.id, {}))
+        if case.plan_issued_on is not None:
+            rec = _engine_plan(rec, case, named)
+        persons[case.child_id][1].append(rec)
     return message.write(header, list(persons.values())), len(persons), left_out
 
 
@@ -122,6 +126,21 @@ def _engine_request(case: Case, steps: dict[str, SimpleNamespace]) -> dict:
                                                                            ClosedReason.NOT_TO_ISSUE)
         final = steps.get(StepKey.PLAN_FINAL)
         rec["week20"] = bool(final and final.disapplied)
+    return rec
+
+
+def _engine_plan(rec: dict, case: Case, urn: int) -> dict:
+    """A plan issued in the engine: the decision to issue (its step's day, else the plan's), the NamedPlan from
+    the plan's start and the setting it names (URN, SENSetting OLA as for any placement arranged by the council,
+    no SEN unit or resourced provision recorded), ceased where the case closed so. ActivePlans is not written:
+    it needs the type of need (SENneed) and the placement's entry date, which the store does not record."""
+    if rec["assessment_outcome"] != Code.YES:
+        rec["assessment_outcome"], rec["assessment_outcome_on"] = Code.YES, case.plan_issued_on
+    rec.update(has_assessment=True, has_named_plan=True, start_on=case.plan_issued_on, placements=[
+        {**dict.fromkeys(message.PLACEMENT_KEYS), "urn": f"{urn:06d}", "setting_type": "OLA", "rank": 1,
+         "sen_unit": False, "resourced_provision": False, "part": Part.PLAN}])
+    if case.closed_reason == ClosedReason.PLAN_CEASED:
+        rec["cease_on"] = case.closed_on
     return rec
 
 
