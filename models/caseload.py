@@ -15,6 +15,14 @@ from models.errors import InputError
 from models.vocabulary import CaseStatus, Role, StepStatus
 
 
+def staff_handle(email: str) -> str:
+    """The caseworker's staff id in Prefect keys and tags: the council's directory holds no staff number, so the
+    name part of their work address, lower-case, anything but a letter or digit a dash (`a.caseworker@…` →
+    `a-caseworker`): no domain, and the same handle every day."""
+    local = email.partition("@")[0].casefold()
+    return "-".join("".join(ch if ch.isascii() and ch.isalnum() else " " for ch in local).split()) or "unnamed"
+
+
 def assign(s: Session, case: Case, caseworker: str, actor: str) -> Case:
     """Name the case's caseworker: the council's own steps are chased at them from now on."""
     email = validate_email(caseworker, "--caseworker")
@@ -65,3 +73,9 @@ def caseload(s: Session, on: dt.date, caseworker: str | None = None) -> list[Cas
         rows[case_id].cannot_notify = count
     far = dt.date.max
     return sorted(rows.values(), key=lambda r: (r.next_due or far, r.reference))
+
+
+def caseworkers(s: Session) -> list[str]:
+    """Every caseworker named on a case, open or closed (one indexed query): each has a caseload table, empty
+    once their last case closed."""
+    return list(s.exec(select(Case.caseworker_email).where(col(Case.caseworker_email).is_not(None)).distinct()))
