@@ -118,7 +118,8 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, runner, monkey
     assert review_scheduler() == {**quiet, "opened": 1, "started": 1, "open_reviews": 1}
     run = run_of(ref)
     assert run.name == f"{ref} review 1" and run.parameters == {"reference": ref, "cycle": 1}
-    assert set(run.tags) == {f"case:{ref}", "stage:review", "caseworker:unassigned"}
+    # the fixture puts the plan in force without the assessment's acts: its decision and final plan are open, late
+    assert set(run.tags) == {f"case:{ref}", "stage:review", "caseworker:unassigned", "overdue"}
     assert run.state.is_paused() and paused_on(run) == ScheduleReviewMeeting.slug()
     assert "Due: **2024-11-22**" in briefing(run) and "ehc review schedule" in briefing(run)
     card = Artifact.get(card_key(ref)).data
@@ -169,7 +170,7 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, runner, monkey
         assert case.stage == "plan_in_force"
     assert final.state.is_completed() and final.state.message == "review 1: complete"
     assert run_ids(f"{ref} review 1") == {run.id}  # one run for the cycle, resumed after each act it waited for
-    assert set(final.tags) == {f"case:{ref}", "stage:plan_in_force", "caseworker:unassigned"}
+    assert set(final.tags) == {f"case:{ref}", "stage:plan_in_force", "caseworker:unassigned", "overdue"}
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
         inputs = client.request("POST", "/flow_runs/{id}/input/filter", path_params={"id": run.id},
