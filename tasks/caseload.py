@@ -24,6 +24,7 @@ from tasks.waiting import api_answers, awaited_by
 
 PAGE = 200  # the API's largest page
 BATCH = 100  # case tags asked for at once
+SHOWN_ROWS = 1_000  # a table's rows at most, soonest date first (a team address may hold thousands)
 CASE_TAG = "case:"
 
 
@@ -84,7 +85,8 @@ def publish_caseloads(on: dt.date) -> int:
              "overdue steps": ", ".join(r.overdue), "cannot notify": r.cannot_notify})
     for handle, table in tables.items():
         late = sum(1 for row in table if row["overdue"])
-        create_table_artifact(table or [{"case": "no open cases"}], key=caseload_key(handle),
-                              description=f"{handle}: {len(table)} open cases, {late} overdue, on {on}. "
+        first = f" (the first {SHOWN_ROWS:,}: `ehc caseload` lists all)" if len(table) > SHOWN_ROWS else ""
+        create_table_artifact(table[:SHOWN_ROWS] or [{"case": "no open cases"}], key=caseload_key(handle),
+                              description=f"{handle}: {len(table)} open cases{first}, {late} overdue, on {on}. "
                                           f"Runs: filter by tag `caseworker:{handle}` (and `overdue`).")
     return len(tables)
