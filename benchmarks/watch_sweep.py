@@ -8,7 +8,9 @@ size and database: one indexed SELECT of the steps due within the reminder horiz
 which reads them all), the watch's sweep (distinct due dates from the index, then only the steps whose tier fell
 due since the last run, and each one's tier of the day), their ratio
 (goal ≤ 3×, ≤ 1 s), and at each size the whole watch day (sweep + writing the day's messages and escalations)
-against its floor, one bulk INSERT of the same message rows (goal ≤ 2 s at 100k).
+against its floor, one bulk INSERT of the same message rows (goal ≤ 2 s at 100k); and what the watch then shows
+(the store side): the cases whose card and tags changed since yesterday's pass, their cards read, and every
+caseworker's caseload, against one SELECT of every open step (what the caseload must read at least).
 
     python -m benchmarks.watch_sweep            # both databases (PostgreSQL where 127.0.0.1:5432 answers)
     EHC_BENCH_SIZES=25000 python -m benchmarks.watch_sweep
@@ -29,6 +31,8 @@ import sqlalchemy as sa
 from benchmarks.directory import load_directory
 from benchmarks.table import Clock, print_table
 from models import db, deadline_watch, statutory
+from models.case_card import CARDS_SHOWN, changed_since_cards, read_cards, record_cards_shown
+from models.caseload import caseload
 from models.cases import AuditEvent, Case, Child, Step
 from models.db import session
 from models.deadline_watch import last_sweep, record_sweep
@@ -156,6 +160,31 @@ def watch_day(url: str) -> tuple[float, int, float, float, float]:
     return day_.wall, sum(report.messages.values()), floor.wall, day_.cpu, floor.cpu
 
 
+def shown(url: str) -> tuple[int, float, int, float, float]:
+    """The store side of what the watch shows, the day after a pass: the changed cases and their cards, then the
+    caseloads of every caseworker (one read); the floor, one SELECT of every open step. Median of REPEATS."""
+    a, st = AuditEvent.__table__.c, Step.__table__.c
+    with session(url) as s:
+        record_cards_shown(s, day(-1), s.connection().execute(sa.select(sa.func.max(a.id))).scalar() or 0)
+    cards, loads, floors = [], [], []
+    for _ in range(REPEATS):
+        with session(url) as s:
+            began = time.perf_counter()
+            changed, _ = changed_since_cards(s, ON)
+            read_cards(s, changed)
+            cards.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            rows = caseload(s, ON)
+            loads.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            s.connection().execute(sa.select(st.case_id, st.key, st.due_on, st.role, st.disapplied)
+                                   .where(st.status == "open")).all()
+            floors.append(time.perf_counter() - began)
+    with session(url) as s:
+        s.connection().execute(sa.delete(AuditEvent.__table__).where(a.action == CARDS_SHOWN))
+    return len(changed), statistics.median(cards), len(rows), statistics.median(loads), statistics.median(floors)
+
+
 def bench(label: str, url: str) -> list[tuple]:
     rng = random.Random(2026)
     results, days, loaded, next_id = [], [], 0, 1
@@ -174,7 +203,7 @@ def bench(label: str, url: str) -> list[tuple]:
         floor, due_rows = baseline(url)
         swept, read, chases = sweep(url)
         results.append((label, open_steps, floor, swept, due_rows, read, chases))
-        days.append((label, open_steps, *watch_day(url)))
+        days.append((label, open_steps, *watch_day(url), *shown(url)))
     return results, days
 
 
@@ -221,6 +250,14 @@ def main() -> None:
                 "runs; PostgreSQL's server not counted)",
                 [(f"{steps:,} steps", *(((d[5], d[6]) if (d := day_by.get((db_, steps))) else (None, None))
                                         for db_ in DATABASES), "") for steps in sizes])
+    print_table("What the watch then shows, store side, the day after a pass (median of 7): every caseworker's "
+                "caseload (floor: one SELECT of every open step); the last column: finding and reading the changed "
+                "cases' cards",
+                [(f"{steps:,} steps, {day_by.get(('SQLite', steps), day_by.get(('PostgreSQL', steps)))[7]:,} "
+                  "changed cases", *(((d[10], d[11]) if (d := day_by.get((db_, steps))) else (None, None))
+                                     for db_ in DATABASES),
+                  " / ".join(f"{db_} cards {d[8]:.3f} s" for db_ in DATABASES if (d := day_by.get((db_, steps)))))
+                 for steps in sizes])
 
 
 def _goal(day_by: dict, steps: int) -> str:

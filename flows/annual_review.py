@@ -15,7 +15,7 @@ from prefect import flow, tags
 from prefect.states import Completed, State
 
 from models.vocabulary import Stage
-from tasks.review import WAITS, review_open, show_review
+from tasks.review import WAITS, review_open, review_outcome
 from tasks.waiting import ANNUAL_REVIEW, show_stage, wait_for
 
 
@@ -27,8 +27,7 @@ def annual_review(reference: str, cycle: int) -> State:
         for form in WAITS:
             if not review_open(reference, cycle):
                 break
-            show_review(reference, cycle)
-            wait_for(reference, form)
-        shown = show_review(reference, cycle)
+            wait_for(reference, form)  # the case card, with the review's dates, is shown at each wait
+        shown = review_outcome(reference, cycle)
     show_stage(reference, shown["case_stage"])
     return Completed(message=f"review {cycle}: {shown['stage']}")

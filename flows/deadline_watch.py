@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 
 from flows.reconcile import reconcile_all
 from models.settings import today
+from tasks.caseload import publish_caseloads, show_changed_cases
 from tasks.disagreement import prompt_cease_reviews
 from tasks.escalation import publish_queues
 from tasks.watch import publish_failed, send_messages, watch_the_day
@@ -31,9 +32,11 @@ def deadline_watch(as_of: dt.date | None = None, send: bool = True) -> dict:
     prompt_cease_reviews(on)  # CFA s46: the young people who reached 25, prompted before the chase
     report = watch_the_day(on)
     reconciled = reconcile_all(on)
+    shown = {**show_changed_cases(on), "caseloads": publish_caseloads(on)}  # cards, tags, caseloads
     sent = send_messages() if send else None
     queues = publish_queues()
     failed = publish_failed()
     return {"on": on.isoformat(), "chases": report.chases, "messages": report.messages,
             "escalations_opened": report.escalations_opened, "escalations_raised": report.escalations_raised,
-            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed, "reconciled": reconciled}
+            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed, "reconciled": reconciled,
+            "shown": shown}

@@ -1,7 +1,7 @@
 """The annual review's acts as typed events, one form each, recorded from the Prefect UI (a suspended
 `annual-review` run's form) or by `ehc review …`; and the tasks of the review runs and their daily scheduler:
 open the reviews falling due, start each cycle's run, catch up runs the store has moved past, send each SENCO
-the term's list, and show a review in the Prefect UI without personal data."""
+the term's list, and the table of open reviews (each plan's own dates are on its case card, `tasks.case_card`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 from typing import ClassVar, Literal
 
 from prefect import get_client, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import (
     FlowFilter,
@@ -24,7 +24,7 @@ from models import bulk, review_cycle, review_decision
 from models.casework import get_case
 from models.db import session
 from models.errors import InputError
-from models.review import card, cycle_steps, get_review, open_reviews, term_lists
+from models.review import get_review, open_reviews, term_lists
 from models.settings import settings, today
 from models.vocabulary import (
     REVIEW_PREFIX,
@@ -225,11 +225,6 @@ WAITS = (ScheduleReviewMeeting, ReviewMeetingHeld, ReviewDecisionMade, AmendedPl
 # cycle's run suspends for
 
 
-def artifact_key(reference: str) -> str:
-    """Prefect artifact keys allow lower-case letters, digits and dashes: one key per plan."""
-    return f"review-{reference.lower()}"
-
-
 def review_open(reference: str, cycle: int) -> bool:
     """Whether the cycle is still open (read by the flow itself: a read changes nothing)."""
     with session() as s:
@@ -301,30 +296,13 @@ def send_term_lists() -> int:
     return len(notices)
 
 
-@task(task_run_name="{reference}: show review {cycle}", cache_policy=NO_CACHE)
-def show_review(reference: str, cycle: int) -> dict:
-    """A markdown artifact keyed per plan: reference, stage and due dates only, never personal data. Returns
-    the review's status and stage, and the case's stage."""
+@task(task_run_name="{reference}: review {cycle} as it ends", cache_policy=NO_CACHE)
+def review_outcome(reference: str, cycle: int) -> dict:
+    """The review's status and stage, and the case's stage, as the run ends (the case card shows the rest)."""
     with session() as s:
         case = get_case(s, reference)
         review = get_review(s, case, cycle)
-        info = card(case, review, cycle_steps(s, review))
-        case_stage = case.stage
-    dates = "\n".join(f"| {name.replace('_', ' ')} | {value} |" for name, value in info["dates"].items() if value)
-    steps = "\n".join(f"| `{st['key']}` | {st['role']} | {st['due']} | {st['status']} | {st['completed_on'] or ''} |"
-                      for st in info["steps"])
-    flags = ", ".join(f for f, on in (("under 5: 3-6-monthly (CoP 9.178)", info["early_years"]),
-                                      ("preparation for adulthood (reg 21(6))", info["pfa_required"]),
-                                      (f"phase transfer ({info['phase_transfer']}, reg 18)", info["phase_transfer"]))
-                      if on) or "none"
-    create_markdown_artifact(
-        key=artifact_key(reference),
-        description=f"{reference}: review {cycle}",
-        markdown=f"# {reference} · review {cycle}\n\n**Stage:** {info['stage']} ({info['status']})  \n"
-                 f"**Flags:** {flags}\n\n| date | |\n|---|---|\n{dates}\n\n"
-                 f"| step | who | due | status | done |\n|---|---|---|---|---|\n{steps}\n",
-    )
-    return {"status": info["status"], "stage": info["stage"], "case_stage": case_stage}
+        return {"status": review.status, "stage": review.stage, "case_stage": case.stage}
 
 
 @task(task_run_name="show open reviews", cache_policy=NO_CACHE)

@@ -33,6 +33,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from models import waiting as store
+from models.case_card import Awaited, run_tags
 from models.casework import get_case
 from models.contacts import staff_member
 from models.db import session
@@ -40,6 +41,7 @@ from models.errors import InputError
 from models.notice import Notice
 from models.settings import today
 from notifications import compose
+from tasks import case_card
 
 NEEDS_ASSESSMENT = "needs-assessment"
 ANNUAL_REVIEW = "annual-review"
@@ -79,6 +81,27 @@ class CaseEvent(RunInput):
         """The form's name as a pause key allows it: `DecisionToAssess` → `decision-to-assess`."""
         return re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
 
+    @classmethod
+    def awaited(cls, reference: str) -> Awaited:
+        """What a run suspended on this form waits for, as the case card says it."""
+        return Awaited(cls.slug(), cls.title, cls.regulation, cls.command.format(ref=reference))
+
+
+def form_named(slug: str | None) -> type[CaseEvent] | None:
+    """The form a pause key names, among every form this process has loaded."""
+    forms, found = list(CaseEvent.__subclasses__()), None
+    while forms and found is None:
+        form = forms.pop()
+        forms += form.__subclasses__()
+        found = form if form.slug() == slug and hasattr(form, "title") else None
+    return found
+
+
+def awaited_by(run: FlowRun) -> Awaited | None:
+    """What a run read from the API is suspended for, if it is."""
+    form = form_named(paused_on(run))
+    return form.awaited(run.parameters["reference"]) if form else None
+
 
 def pause_key(form: type[CaseEvent], progress: int) -> str:
     """`<form slug>-<progress>`: deterministic for a given state of the store."""
@@ -113,11 +136,12 @@ def briefing(reference: str, form: type[CaseEvent], w: store.Waiting) -> str:
             f"Record it here, or from a shell: `{form.command.format(ref=reference)}`")
 
 
-def show_stage(reference: str, stage: str, *extra: str) -> None:
-    """Keep the run's tags on the case's stage (`case:REF`, `stage:advice`), so the UI filters by them."""
+def show_stage(reference: str, stage: str, *extra: str, form: type[CaseEvent] | None = None) -> None:
+    """Keep the run's tags on the case's stage (`case:REF`, `stage:advice`), its caseworker and whether it is
+    overdue, so the UI filters by them; and publish the case card on the run, with the act it waits for."""
     shown = [f"case:{reference}", f"stage:{stage}", *extra]
-    if sorted(flow_run.tags) != sorted(shown):
-        FlowRunContext.get().client.update_flow_run(flow_run.id, tags=shown)  # the run's own client
+    case_card.show(FlowRunContext.get().client, case_card.read(reference), UUID(flow_run.id), list(flow_run.tags),
+                   today(), form.awaited(reference) if form else None, base=shown)  # the run's own client
 
 
 def wait_for(reference: str, form: type[CaseEvent], *tags: str) -> None:
@@ -128,7 +152,7 @@ def wait_for(reference: str, form: type[CaseEvent], *tags: str) -> None:
         w = waiting_on(reference, form.waits_on)
         if not w.open:  # the act arrived between the two reads
             continue
-        show_stage(reference, w.stage, *tags)
+        show_stage(reference, w.stage, *tags, form=form)
         given = suspend_flow_run(wait_for_input=form.with_initial_data(description=briefing(reference, form, w),
                                                                        reference=reference),
                                  key=pause_key(form, w.progress), timeout=None)
@@ -183,9 +207,9 @@ def start(reference: str, flow: str = NEEDS_ASSESSMENT, name: str | None = None,
     makes a second start return the first run. Never a subflow of the caller (a scheduler's run): a subflow
     cannot suspend."""
     name = name or reference
+    shown = [f"case:{reference}", f"stage:{stage}", *run_tags(case_card.read(reference), today())]
     return run_deployment(f"{flow}/{flow}", parameters={"reference": reference, **parameters}, flow_run_name=name,
-                          timeout=0, tags=[f"case:{reference}", f"stage:{stage}"], idempotency_key=f"{flow}:{name}",
-                          as_subflow=False)
+                          timeout=0, tags=shown, idempotency_key=f"{flow}:{name}", as_subflow=False)
 
 
 def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> FlowRun:
@@ -204,18 +228,20 @@ def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> Flo
 
 def wake(event: CaseEvent, wait: float = 60) -> str:
     """After `ehc` has recorded `event` in the store: resume the case's run if it is suspended on that kind of
-    act and the store no longer waits on it. Returns what happened, in a word."""
+    act and the store no longer waits on it (the run then shows its card itself); else refresh the case card
+    and tags on the run. Returns what happened, in a word."""
     run = case_run(event.reference, event.flow)
     if run is None:
         return "no run"
     if run.state.type.value in BUSY:  # it may have read the store just before the event was recorded
         run = settle(run.id, timeout=wait)
-    if not run.state.is_paused():
-        return run.state.name.lower()
-    if paused_on(run) != event.slug() or still_waiting(event.reference, type(event)):
-        return "suspended"  # e.g. advice from one source while others are outstanding: nothing for the run yet
-    resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
-    return "resumed"
+    if run.state.is_paused() and paused_on(run) == event.slug() and not still_waiting(event.reference, type(event)):
+        resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
+        return "resumed"
+    with get_client(sync_client=True) as client:
+        case_card.show_on(client, run, today(), awaited_by(run))
+    # e.g. advice from one source while others are outstanding: nothing for the run yet
+    return "suspended" if run.state.is_paused() else run.state.name.lower()
 
 
 # --- reconciling: the store is the truth ------------------------------------------------------------

@@ -1,17 +1,23 @@
-"""After the demo's cases have run through the flow, nothing Prefect holds names a child or gives a date of
-birth: every flow run (name, parameters, tags, states, form inputs), task run, log line and artifact read back
-from its API, and every result file the runs persisted."""
+"""After the demo's cases have run through the flow and a daily watch, nothing Prefect holds names a child or
+gives a date of birth: every flow run (name, parameters, tags, states, form inputs), task run, log line and
+artifact (the case cards, the caseload tables) read back from its API, and every result file the runs
+persisted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from prefect import get_client
+from prefect.artifacts import Artifact
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 
+from flows.deadline_watch import deadline_watch
+from models.case_card import card_key
+from tasks.waiting import case_run
 from tests.needs_assessment_pathway import SCRIPTS
 
 PAGE = 200  # the API's largest page
@@ -52,8 +58,16 @@ def personal_data() -> list[str]:
     return [p for p in found if p not in ("Demo", "Test")]
 
 
-def test_no_child_name_or_date_of_birth_in_any_run_task_log_artifact_or_result(needs_assessment_demo):
-    _, refs = needs_assessment_demo
+def test_no_child_name_or_date_of_birth_in_any_run_task_log_artifact_or_result(needs_assessment_demo, monkeypatch):
+    url, refs = needs_assessment_demo
+    monkeypatch.setenv("EHC_DATABASE_URL", url)
+    assert deadline_watch(as_of=dt.date(2026, 7, 1), send=False)["shown"]["caseloads"] >= 1  # cards, tags, caseloads
+    for ref in refs.values():  # each case's card is on its current run, which carries its caseworker
+        run = case_run(ref)
+        assert Artifact.get(card_key(ref)).flow_run_id == run.id and any(t.startswith("caseworker:") for t in run.tags)
+    with get_client(sync_client=True) as client:
+        caseloads = {a.key for a in every(client.read_artifacts) if (a.key or "").startswith("caseload-")}
+    assert caseloads  # read with everything else below
     blob = "\n".join(everything_prefect_holds(refs)).lower()
     assert all(ref.lower() in blob and f"case:{ref}".lower() in blob for ref in refs.values())
     assert "suspended-decision-to-assess-0-description" in blob  # the forms and their briefings were read too

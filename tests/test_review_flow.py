@@ -26,6 +26,7 @@ from deployments.needs_assessment import serving
 from flows.annual_review import annual_review
 from flows.review_scheduler import review_scheduler
 from models import casework, review_cycle
+from models.case_card import card_key
 from models.cases import Case, Contact
 from models.db import session
 from models.outbox import OutboxMessage
@@ -35,7 +36,6 @@ from tasks.review import (
     ReviewDecisionMade,
     ReviewMeetingHeld,
     ScheduleReviewMeeting,
-    artifact_key,
 )
 from tasks.waiting import paused_on, settle
 
@@ -118,10 +118,11 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, runner, monkey
     assert review_scheduler() == {**quiet, "opened": 1, "started": 1, "open_reviews": 1}
     run = run_of(ref)
     assert run.name == f"{ref} review 1" and run.parameters == {"reference": ref, "cycle": 1}
-    assert set(run.tags) == {f"case:{ref}", "stage:review"}
+    # the fixture puts the plan in force without the assessment's acts: its decision and final plan are open, late
+    assert set(run.tags) == {f"case:{ref}", "stage:review", "caseworker:unassigned", "overdue"}
     assert run.state.is_paused() and paused_on(run) == ScheduleReviewMeeting.slug()
     assert "Due: **2024-11-22**" in briefing(run) and "ehc review schedule" in briefing(run)
-    card = Artifact.get(artifact_key(ref)).data
+    card = Artifact.get(card_key(ref)).data
     assert "| meeting by | 2024-11-22 |" in card and "| transfer due | 2025-02-14 |" in card
 
     monkeypatch.setenv("EHC_TODAY", "2024-09-02")  # autumn: Oak Primary's SENCO gets the term's list, once
@@ -169,18 +170,17 @@ def test_year_6_to_7_transfer_through_the_review_flows(store_url, runner, monkey
         assert case.stage == "plan_in_force"
     assert final.state.is_completed() and final.state.message == "review 1: complete"
     assert run_ids(f"{ref} review 1") == {run.id}  # one run for the cycle, resumed after each act it waited for
-    assert set(final.tags) == {f"case:{ref}", "stage:plan_in_force"}
+    assert set(final.tags) == {f"case:{ref}", "stage:plan_in_force", "caseworker:unassigned", "overdue"}
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
         inputs = client.request("POST", "/flow_runs/{id}/input/filter", path_params={"id": run.id},
                                 json={"prefix": "", "limit": 200}).json()
         states = [st.model_dump_json() for st in client.read_flow_run_states(run.id)]
     seen = json.dumps([final.name, final.tags, final.parameters, inputs]) + card + " ".join(states)
-    seen += Artifact.get(artifact_key(ref)).data + Artifact.get("open-reviews").data + " ".join(x.message for x in logs)
+    seen += Artifact.get(card_key(ref)).data + Artifact.get("open-reviews").data + " ".join(x.message for x in logs)
     assert "review-decision-made" in seen  # the forms and their briefings were read too
     assert NAME.split()[0] not in seen and NAME.split()[1] not in seen and DOB not in seen
-    assert "| stage | complete" not in seen  # the card is a table of dates; the stage line reads:
-    assert "**Stage:** complete (complete)" in Artifact.get(artifact_key(ref)).data
+    assert "## Review 1: complete (complete)" in Artifact.get(card_key(ref)).data  # the case card's review
 
 
 def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_url, runner, monkeypatch):
@@ -275,7 +275,7 @@ def test_three_yearly_cycles_of_a_plan_issued_on_29_february_one_run_each(store_
     assert [(state.type.value, state.name) for state in states.values()] == [
         ("COMPLETED", "Completed"), ("COMPLETED", "Completed"), ("PAUSED", "Suspended")]
     assert "Due: **2026-11-02**" in briefing(run)  # the third cycle's meeting
-    assert "| annual due | 2026-11-30 |" in Artifact.get(artifact_key(ref)).data
+    assert "| annual due | 2026-11-30 |" in Artifact.get(card_key(ref)).data
 
 
 def test_prefect_unreachable_loses_nothing_and_the_scheduler_catches_the_run_up(store_url, runner, monkeypatch):
