@@ -23,7 +23,7 @@ import sqlalchemy as sa
 # What a site serves: each module's `deployment()` (the reviews module's `review_deployment()` too: the
 # `annual-review` deployment).
 MODULES = ("deployments.needs_assessment", "deployments.deadline_watch", "deployments.reviews",
-           "deployments.reconcile", "deployments.quarterly_report")
+           "deployments.reconcile", "deployments.quarterly_report", "deployments.escalation_queue")
 FACTORIES = ("deployment", "review_deployment")
 AUTH_SERVER, AUTH_CLIENT = "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"
 

@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 
 from flows.reconcile import reconcile_all
 from models.settings import today
-from tasks.escalation import publish_queues
+from tasks.escalation import publish_queues, refresh_queue_runs
 from tasks.watch import publish_failed, send_messages, watch_the_day
 
 FLOW_NAME = "deadline-watch"
@@ -30,8 +30,10 @@ def deadline_watch(as_of: dt.date | None = None, send: bool = True) -> dict:
     report = watch_the_day(on)
     reconciled = reconcile_all(on)
     sent = send_messages() if send else None
-    queues = publish_queues()
+    queues = publish_queues(on)
+    queue_runs = refresh_queue_runs()
     failed = publish_failed()
     return {"on": on.isoformat(), "chases": report.chases, "messages": report.messages,
             "escalations_opened": report.escalations_opened, "escalations_raised": report.escalations_raised,
-            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed, "reconciled": reconciled}
+            "sent": sent.sent if sent else 0, "queues": queues, "queue_runs": queue_runs, "failed": failed,
+            "reconciled": reconciled}
