@@ -118,10 +118,9 @@ def queue_form(queue: str, items: list[QueueItem], on: dt.date, refused: str | N
                                                         f"days on the queue",
                                                   description=f"Escalation {i.id}: due {i.due_on}, {state}. "
                                                               "Acknowledge, resolve or leave (no default)."))
-    fields["recorded_by"] = (str | None, Field(None, description="Who is recording this: your name or email as "
-                                                                 "the council's directory has it (the audit keeps "
-                                                                 "it)"))
-    fields["note"] = (str | None, Field(None, description="What was done: needed for each item you resolve"))
+    fields["recorded_by"] = (str, Field(description="Who is recording this: your name or email as the council's "
+                                                    "directory has it (the audit keeps it)"))
+    fields["note"] = (str, Field("", description="What was done: needed for each item you resolve"))
     form = create_model("QueueActs", __base__=RunInput, **fields)
     lines = [f"- `{i.reference}` {i.step}: tier **{i.tier}**, **{age(i, on)}** days, due {i.due_on}" for i in items]
     why = f"**Your last answer was refused:** {refused}\n\n" if refused else ""
