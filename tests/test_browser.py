@@ -141,8 +141,8 @@ class Browser:
             has=dialog.page.locator(".schema-form-property__label", has_text=re.compile(f"^{re.escape(label)}")))
 
     def choose(self, dialog: Locator, label: str, option: str) -> None:
-        self.field(dialog, label).locator(".p-select-button__control").first.click()
-        self.page.get_by_role("option", name=option, exact=True).click()
+        self.field(dialog, label).locator(".p-select-button__control").first.press("ArrowDown")  # opens its list
+        self.page.locator("[role=option]").filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
 
     def type_in(self, dialog: Locator, label: str, text: str, optional: bool = False) -> None:
         """A text field; an optional one (`str | None`) is switched to text first."""
@@ -232,11 +232,9 @@ def _dco(browser: Browser, cases: dict) -> None:
     with session() as s:
         [acknowledged] = queue_items(s, Queue.DCO)
     assert acknowledged.acknowledged_by == f"{DCO} (Prefect form)" and acknowledged.resolved_by is None
-    browser.page.reload()
-    browser.page.get_by_role("tab", name="Artifacts").click()
-    expect(browser.page.get_by_text("queue-dco").first).to_be_visible()
-    browser.page.get_by_text("queue-dco").first.click()
+    browser.page.goto(f"{browser.ui}/artifacts/key/queue-dco")  # the queue's table, as the run refreshed it
     expect(browser.page.get_by_text(f"{DCO} (Prefect form)").first).to_be_visible()
+    expect(browser.page.get_by_text("age (days)").first).to_be_visible()
     browser.shot("escalation-acknowledged")
 
 
