@@ -17,6 +17,7 @@ import shutil
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
@@ -232,7 +233,9 @@ def _dco(browser: Browser, cases: dict) -> None:
     with session() as s:
         [acknowledged] = queue_items(s, Queue.DCO)
     assert acknowledged.acknowledged_by == f"{DCO} (Prefect form)" and acknowledged.resolved_by is None
-    browser.page.goto(f"{browser.ui}/artifacts/key/queue-dco")  # the queue's table, as the run refreshed it
+    [latest] = httpx.post(f"{browser.ui}/api/artifacts/filter", timeout=10, json={  # the queue's table, refreshed
+        "artifacts": {"key": {"any_": ["queue-dco"]}}, "sort": "CREATED_DESC", "limit": 1}).json()
+    browser.page.goto(f"{browser.ui}/artifacts/artifact/{latest['id']}")
     expect(browser.page.get_by_text(f"{DCO} (Prefect form)").first).to_be_visible()
     expect(browser.page.get_by_text("age (days)").first).to_be_visible()
     browser.shot("escalation-acknowledged")

@@ -5,6 +5,7 @@ name of who gave it (checked against the directory), all or nothing, and recordi
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from prefect.logging import disable_run_logger
@@ -108,3 +109,37 @@ def test_the_queue_artifact_shows_each_items_tier_and_age(store_url, monkeypatch
     [row] = shown["rows"]
     assert (row["case"], row["tier"], row["age (days)"]) == (ref, 3, 21)
     assert shown["key"] == "queue-dco" and NAME not in str(shown)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_queue_run_records_the_form_and_the_watch_keeps_it_current(store_url, monkeypatch, tmp_path):
+    """The run suspends on the form; an answer given there (as the UI resumes it) is recorded and the run suspends
+    again with the refreshed list; an act from a shell makes its form stale, and the watch runs it again."""
+    from prefect.flow_runs import resume_flow_run
+
+    from deployments.needs_assessment import serving
+    from deployments.server import prefect_server
+    from flows.escalation_queue import escalation_queue
+    from tasks.escalation import queue_run, refresh_queue_run, shown_digest
+    from tasks.waiting import settle
+
+    monkeypatch.setenv("EHC_TODAY", "2026-03-03")
+    ref, item_id = _escalated()
+    with prefect_server(f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}", tmp_path / "server.log"), \
+            serving(alongside=(escalation_queue,)):
+        assert refresh_queue_run(Queue.DCO) == "started"
+        run = settle(queue_run(Queue.DCO).id)
+        assert run.name == "dco-queue" and run.state.is_paused() and run.parameters == {"queue": "dco"}
+        assert refresh_queue_run(Queue.DCO) == "current"
+        resume_flow_run(run.id, run_input={f"item_{item_id}": "acknowledge", "recorded_by": "dco@example.org"})
+        again = settle(run.id, after=run.state.id)
+        assert again.state.is_paused() and again.state.state_details.pause_key != run.state.state_details.pause_key
+        with db.session() as s:
+            [item] = queue_items(s, Queue.DCO)
+            assert item.acknowledged_by == "dco@example.org (Prefect form)"
+            assert shown_digest(again) == digest(queue_items(s, Queue.DCO))
+            act_on_queue(s, Queue.DCO, {item_id: "resolve"}, "dco@example.org", "done by phone")  # from a shell
+        assert refresh_queue_run(Queue.DCO) == "refreshed"
+        emptied = settle(run.id, after=again.state.id)
+        assert emptied.state.is_paused() and shown_digest(emptied) == digest([])
+        assert ref not in json.dumps(emptied.parameters) and NAME not in emptied.name
