@@ -21,7 +21,7 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFi
 from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound, PrefectException
+from prefect.exceptions import ObjectNotFound, PrefectException, PrefectHTTPStatusError
 from prefect.input import RunInput
 from pydantic import Field, create_model
 
@@ -156,7 +156,9 @@ def record_last_answer(queue: str, run_id) -> tuple[int, str | None]:
         keyset = paused[-1].state_details.run_input_keyset if paused else None
         try:
             raw = client.read_flow_run_input(run_id, keyset["response"]) if keyset else None
-        except ObjectNotFound:  # suspended, then run again by the watch without an answer
+        except PrefectHTTPStatusError as exc:  # 404: suspended, then run again by the watch without an answer
+            if exc.response.status_code != 404:
+                raise
             raw = None
     return len(paused), (record_answer(queue, json.loads(raw)) if raw else None)
 
