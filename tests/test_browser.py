@@ -167,7 +167,8 @@ def test_the_caseworkers_and_the_dcos_morning_in_the_prefect_ui(site_with_cases,
         context = p.chromium.launch_persistent_context(str(tmp_path / "chromium-profile"), executable_path=CHROMIUM,
                                                        headless=True, args=ARGS,
                                                        viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(60_000)
+        context.set_default_timeout(60_000)  # a loaded CI machine: wait on states, generously, never sleep
+        expect.set_options(timeout=60_000)
         try:
             browser = Browser(context.new_page(), cases["ui"], shots)
             _caseworker(browser, cases)
@@ -181,7 +182,7 @@ def test_the_caseworkers_and_the_dcos_morning_in_the_prefect_ui(site_with_cases,
     assert len(browser.visited) >= 10
     assert {p.name for p in shots.iterdir()} >= {"caseworker-morning.png", "refused-empty-decision.png",
                                                  "run-moved-on.png", "dco-morning.png", "escalation-acknowledged.png",
-                                                 "review-act-recorded.png"}
+                                                 "review-form.png", "review-act-recorded.png"}
 
 
 def _caseworker(browser: Browser, cases: dict) -> None:
@@ -251,6 +252,7 @@ def _review(browser: Browser, cases: dict) -> None:
     form = browser.open_form()
     browser.type_in(form, "Recorded By", CASEWORKER, optional=True)
     browser.date(form, "On", "2026-03-02")
+    browser.shot("review-form")
     form.get_by_role("button", name="Submit").click()
     expect(form).to_be_hidden()
     moved = settle(run_id, after=paused.state.id)
