@@ -33,5 +33,5 @@ def escalation_queue(queue: str) -> None:
     with session() as s:
         items = queue_items(s, queue)
     publish_queue(queue, items, on)
-    suspend_flow_run(wait_for_input=queue_form(queue, items, on, refused), key=pause_key(queue, suspensions, items),
+    suspend_flow_run(wait_for_input=queue_form(queue, items, on, refused), key=pause_key(queue, suspensions, items, on),
                      timeout=None)

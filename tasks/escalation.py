@@ -91,15 +91,16 @@ def publish_queues(on: dt.date | None = None) -> dict[str, int]:
 # --- the queue's form -------------------------------------------------------------------------------
 
 
-def digest(items: list[QueueItem]) -> str:
-    """What the form shows, in 8 hex digits: the watch refreshes a run whose form shows another list."""
-    shown = [(i.id, i.tier, i.acknowledged_by) for i in items]
+def digest(items: list[QueueItem], on: dt.date) -> str:
+    """What the form shows on `on` (each item's age is counted to it), in 8 hex digits: the watch refreshes a run
+    whose form shows another list or another day's ages."""
+    shown = [on.isoformat(), *((i.id, i.tier, i.acknowledged_by) for i in items)]
     return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:8]
 
 
-def pause_key(queue: str, suspensions: int, items: list[QueueItem]) -> str:
+def pause_key(queue: str, suspensions: int, items: list[QueueItem], on: dt.date) -> str:
     """`dco-3-1a2b3c4d`: the queue, how many times its run has suspended before, and the list it shows."""
-    return f"{queue.replace('_', '-')}-{suspensions}-{digest(items)}"
+    return f"{queue.replace('_', '-')}-{suspensions}-{digest(items, on)}"
 
 
 def shown_digest(run: FlowRun) -> str | None:
@@ -188,7 +189,7 @@ def refresh_queue_run(queue: str) -> str:
     state = run.state
     if state.is_paused():
         with session() as s:
-            current = digest(queue_items(s, queue))
+            current = digest(queue_items(s, queue), today())
         if shown_digest(run) == current:
             return "current"
         reschedule(run, "the queue changed in the store")

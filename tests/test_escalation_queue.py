@@ -89,15 +89,17 @@ def test_an_item_of_another_queue_is_refused_and_the_rest_not_written(store_url)
     assert item.acknowledged_by is None
 
 
-def test_the_pause_key_changes_with_the_list_so_the_watch_refreshes_a_stale_form(store_url):
+def test_the_pause_key_changes_with_the_list_and_the_day_so_the_watch_refreshes_a_stale_form(store_url):
     _ref, item_id = _escalated()
     with db.session() as s:
         before = queue_items(s, Queue.DCO)
         act_on_queue(s, Queue.DCO, {item_id: "acknowledge"}, "dco@example.org", None)
     with db.session() as s:
         after = queue_items(s, Queue.DCO)
-    assert digest(before) != digest(after)
-    assert pause_key(Queue.SOCIAL_CARE_MANAGER, 3, after) == f"social-care-manager-3-{digest(after)}"
+    on = D("2026-03-03")
+    assert digest(before, on) != digest(after, on)
+    assert digest(after, on) != digest(after, on + dt.timedelta(days=1))  # the ages shown move on each day
+    assert pause_key(Queue.SOCIAL_CARE_MANAGER, 3, after, on) == f"social-care-manager-3-{digest(after, on)}"
 
 
 def test_the_queue_artifact_shows_each_items_tier_and_age(store_url, monkeypatch):
@@ -137,9 +139,11 @@ def test_the_queue_run_records_the_form_and_the_watch_keeps_it_current(store_url
         with db.session() as s:
             [item] = queue_items(s, Queue.DCO)
             assert item.acknowledged_by == "dco@example.org (Prefect form)"
-            assert shown_digest(again) == digest(queue_items(s, Queue.DCO))
+            assert shown_digest(again) == digest(queue_items(s, Queue.DCO), D("2026-03-03"))
             act_on_queue(s, Queue.DCO, {item_id: "resolve"}, "dco@example.org", "done by phone")  # from a shell
         assert refresh_queue_run(Queue.DCO) == "refreshed"
         emptied = settle(run.id, after=again.state.id)
-        assert emptied.state.is_paused() and shown_digest(emptied) == digest([])
+        assert emptied.state.is_paused() and shown_digest(emptied) == digest([], D("2026-03-03"))
+        monkeypatch.setenv("EHC_TODAY", "2026-03-04")  # the next day's watch: the form's day moves on
+        assert refresh_queue_run(Queue.DCO) == "refreshed"
         assert ref not in json.dumps(emptied.parameters) and NAME not in emptied.name
