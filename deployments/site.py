@@ -23,7 +23,8 @@ import sqlalchemy as sa
 # What a site serves: each module's `deployment()` (the reviews module's `review_deployment()` too: the
 # `annual-review` deployment; the disagreement module's `deployments()`: one per thread).
 MODULES = ("deployments.needs_assessment", "deployments.deadline_watch", "deployments.reviews",
-           "deployments.reconcile", "deployments.quarterly_report", "deployments.disagreement")
+           "deployments.reconcile", "deployments.quarterly_report", "deployments.disagreement",
+           "deployments.escalation_queue")
 FACTORIES = ("deployment", "review_deployment")
 LISTS = ("deployments",)
 AUTH_SERVER, AUTH_CLIENT = "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"
@@ -54,9 +55,11 @@ def prefect_server(folder: Path, host: str, port: int, timeout: float = 120) -> 
     """`prefect server start` (API, UI and its services) in a subprocess, its output in `folder/server.log`,
     stopped as Ctrl-C stops it at the end; yields the API URL once it answers."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url(folder)}
     log = folder / "server.log"
     api = f"http://{host}:{port}/api"
+    # The UI asks the API it was served with, not the default port (else it shows "Can't connect to Server API").
+    env = os.environ | {"PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url(folder),
+                        "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL") or api}
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port",
                                  str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

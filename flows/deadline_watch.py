@@ -13,7 +13,7 @@ from flows.reconcile import reconcile_all
 from models.settings import today
 from tasks.caseload import publish_caseloads, show_changed_cases
 from tasks.disagreement import prompt_cease_reviews
-from tasks.escalation import publish_queues
+from tasks.escalation import publish_queues, refresh_queue_runs
 from tasks.watch import publish_failed, send_messages, watch_the_day
 
 FLOW_NAME = "deadline-watch"
@@ -34,9 +34,10 @@ def deadline_watch(as_of: dt.date | None = None, send: bool = True) -> dict:
     reconciled = reconcile_all(on)
     shown = {**show_changed_cases(on), "caseloads": publish_caseloads(on)}  # cards, tags, caseloads
     sent = send_messages() if send else None
-    queues = publish_queues()
+    queues = publish_queues(on)
+    queue_runs = refresh_queue_runs()
     failed = publish_failed()
     return {"on": on.isoformat(), "chases": report.chases, "messages": report.messages,
             "escalations_opened": report.escalations_opened, "escalations_raised": report.escalations_raised,
-            "sent": sent.sent if sent else 0, "queues": queues, "failed": failed, "reconciled": reconciled,
-            "shown": shown}
+            "sent": sent.sent if sent else 0, "queues": queues, "queue_runs": queue_runs, "failed": failed,
+            "reconciled": reconciled, "shown": shown}

@@ -17,7 +17,7 @@ from models import bulk
 from models.cases import AuditEvent, Case, Step, utcnow
 from models.errors import InputError
 from models.text import NAME_MAX, NOTE_MAX, clean
-from models.vocabulary import Queue, Role, StepStatus
+from models.vocabulary import Queue, QueueAct, Role, StepStatus
 
 QUEUE_BY_ROLE = {
     Role.DCO: Queue.DCO,
@@ -208,3 +208,30 @@ def queue_items(s: Session, queue: str, include_resolved: bool = False) -> list[
     if not include_resolved:
         query = query.where(col(Escalation.resolved_at).is_(None))
     return [QueueItem(*row) for row in s.exec(query)]
+
+
+def act_on_queue(s: Session, queue: str, choices: dict[int, str], by: str, note: str | None) -> dict[str, int]:
+    """The acts chosen on a queue's form, all or nothing: each item acknowledged or resolved (with the note) in the
+    name of `by`. An item already resolved is passed over (the same answer recorded twice changes nothing); an item
+    of another queue is refused. Returns how many were acknowledged, resolved and passed over."""
+    done = {"acknowledged": 0, "resolved": 0, "passed over": 0}
+    wanted = {QueueAct(act) for act in choices.values()}
+    if QueueAct.RESOLVE in wanted and not (note or "").strip():
+        raise InputError("note", "must say what was done for each item you resolve")
+    for escalation_id, act in sorted(choices.items()):
+        if act == QueueAct.LEAVE:
+            continue
+        item = _item(s, escalation_id)
+        if item.queue != queue:
+            raise InputError("ID", f"escalation {escalation_id} is not on the {queue} queue")
+        if item.resolved_at is not None:
+            done["passed over"] += 1
+        elif act == QueueAct.RESOLVE:
+            resolve(s, escalation_id, by, note or "")
+            done["resolved"] += 1
+        elif item.acknowledged_at is None:
+            acknowledge(s, escalation_id, by)
+            done["acknowledged"] += 1
+        else:
+            done["passed over"] += 1
+    return done

@@ -312,6 +312,14 @@ class PhaseTransfer(StrEnum):
     POST16_MOVE = "post16_move"
 
 
+class QueueAct(StrEnum):
+    """What the person on a queue does with an item on the queue's form: an explicit choice per item."""
+
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    LEAVE = "leave"
+
+
 class YesNo(StrEnum):
     """An explicit answer on a form: it has no default, so submitting without choosing is refused."""
 

@@ -33,8 +33,9 @@ def test_the_flow_chases_sends_and_shows_the_queues(store_url, prefect_server, t
     assert len(list(tmp_path.glob("*.eml"))) == 4
 
     tables = {q: json.loads(Artifact.get(artifact_key(q)).data) for q in QUEUES}
-    assert [(row["case"], row["step"], row["tier"]) for row in tables["sen_team_manager"]] == [
-        ("EHC-2025-00001", "assess.decision", 1)]
+    assert [(row["case"], row["step"], row["tier"], row["age (days)"]) for row in tables["sen_team_manager"]] == [
+        ("EHC-2025-00001", "assess.decision", 1, 0)]
+    assert result["queue_runs"] == dict.fromkeys(QUEUES, "no deployment")  # no runner serves it here
     assert [row["case"] for row in tables["dco"]] == ["EHC-2025-00001"]
     assert tables["principal_ep"] == [{"escalation": "", "case": "queue empty"}]
     failed = Artifact.get("failed-messages")
