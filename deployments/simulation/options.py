@@ -1,0 +1,43 @@
+"""What `ehc simulate` is asked to simulate, checked (no Prefect here: the command reads its defaults)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployments.simulation.national import Profile
+from models.errors import InputError
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to simulate (`ehc simulate`'s options)."""
+
+    requests: int = 36
+    plans: int = 60
+    start: dt.date = dt.date(2025, 12, 1)
+    days: int = 364
+    seed: int = 1
+    live_days: int = 14
+    folder: Path = Path(".ehc-sim")
+    profile: Profile = Profile()
+
+    @property
+    def end(self) -> dt.date:
+        """The Monday morning it ends on: `start + days`, moved on to a Monday."""
+        end = self.start + dt.timedelta(days=self.days)
+        return end + dt.timedelta(days=(7 - end.weekday()) % 7)
+
+    def check(self) -> None:
+        """InputError naming the first option out of range."""
+        for name, value, low, high in (("--requests", self.requests, 0, 100_000), ("--plans", self.plans, 0, 200_000),
+                                       ("--days", self.days, 7, 3 * 366), ("--seed", self.seed, 0, 2**63 - 1),
+                                       ("--live-days", self.live_days, 0, self.days)):
+            if not low <= value <= high:
+                raise InputError(name, f"must be from {low} to {high}")
+        if not dt.date(2019, 1, 1) <= self.start <= dt.date(2026, 1, 31):
+            raise InputError("--start", "must fall in 2019-01-01 … 2026-01-31 (the bank holidays the engine knows "
+                                        "run to 2027, and a year must fit)")
+        if not 0 < self.profile.within_20_weeks < 1:
+            raise InputError("--within-20-weeks", "must be a share between 0 and 100 percent, exclusive")
