@@ -7,6 +7,7 @@ next form or ends). In-process because a child process costs ~2 s to start, more
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from pathlib import Path
 from uuid import UUID
@@ -17,8 +18,10 @@ from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFi
 from prefect.client.schemas.filters import FlowRunFilterStateType as StateTypes
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.sorting import FlowRunSort
+from prefect.events.worker import EventsWorker
 from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
+from prefect.logging.handlers import APILogWorker
 
 from deployments import needs_assessment, reviews, server, site
 from flows.annual_review import annual_review
@@ -47,6 +50,9 @@ class Live:
         reviews.review_deployment().apply()
 
     def stop(self) -> None:
+        """Send the runs' logs and events still queued, then stop the server."""
+        APILogWorker.drain_all(timeout=30)
+        EventsWorker.drain_all(timeout=30)
         self._settings.__exit__(None, None, None)
         self._server.__exit__(None, None, None)
 
@@ -57,11 +63,13 @@ class Live:
         with get_client(sync_client=True) as client:
             run = client.read_flow_run(run_id)
             flow_name = client.read_flow(run.flow_id).name
+        t = time.perf_counter()
         try:
             run_flow(FLOWS[flow_name], flow_run=run, return_type="state")
         except Pause:  # suspended on its next form: the child process would exit here
             pass
         self.executions[flow_name] += 1
+        self.t.seconds[f"prefect: {flow_name} executions"] += time.perf_counter() - t
 
     def execute_scheduled(self) -> None:
         """Every case run waiting to be picked up (started, resumed, rescheduled), in name order, until none."""
@@ -84,14 +92,16 @@ class Live:
     def scheduler(self) -> None:
         """06:30: the review scheduler flow (opens reviews falling due, starts their runs), then those runs."""
         with self.t.spent("prefect"):
-            review_scheduler()
+            with self.t.spent("prefect: review-scheduler flow"):
+                review_scheduler()
             self.execute_scheduled()
 
     def watch(self, day: dt.date) -> None:
         """07:00: the deadline watch flow (chases, escalations, every case's run reconciled, the queues shown);
         the runs it started or rescheduled executed. Its messages stay in the outbox (`ehc outbox`)."""
         with self.t.spent("prefect"):
-            deadline_watch(as_of=day, send=False)
+            with self.t.spent("prefect: deadline-watch flow"):
+                deadline_watch(as_of=day, send=False)
             self.execute_scheduled()
 
     def start_case(self, reference: str) -> None:

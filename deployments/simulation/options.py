@@ -9,6 +9,9 @@ from pathlib import Path
 from deployments.simulation.national import Profile
 from models.errors import InputError
 
+OWN_FILES = {"ehc.db", "ehc.db-journal", "prefect.db", "prefect.db-wal", "prefect.db-shm", "prefect.db-journal",
+             "prefect-server.log", "server.log", "outbox-mail", "letters", "reports"}  # what a simulation writes
+
 
 @dataclass(frozen=True)
 class Options:
@@ -41,3 +44,8 @@ class Options:
                                         "run to 2027, and a year must fit)")
         if not 0 < self.profile.within_20_weeks < 1:
             raise InputError("--within-20-weeks", "must be a share between 0 and 100 percent, exclusive")
+        folder = self.folder.resolve()
+        if folder.exists() and not folder.is_dir():
+            raise InputError("--dir", f"{folder} is a file, not a folder")
+        if folder.exists() and any(f.name not in OWN_FILES for f in folder.iterdir()):
+            raise InputError("--dir", f"{folder} holds files the simulation did not write; give an empty or new folder")

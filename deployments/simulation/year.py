@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from deployments.demo import DEMO_COUNCIL, DIRECTORY, SETTINGS
 from deployments.simulation.national import (
     NATIONAL,
@@ -52,9 +54,6 @@ from models.vocabulary import ReviewStatus
 from notifications import compose
 
 ACTOR = "simulated caseworker"
-OWN_FILES = {"ehc.db", "ehc.db-journal", "prefect.db", "prefect.db-wal", "prefect.db-shm", "prefect.db-journal",
-             "prefect-server.log", "server.log", "outbox-mail", "letters", "reports"}  # what a simulation writes
-PARTS = ("prefect", "store", "ours")
 
 
 @dataclass
@@ -80,7 +79,8 @@ class Timings:
     def by_part(self) -> dict[str, float]:
         total = self.total()
         return {"prefect": self.seconds["prefect"], "store": self.seconds["store"],
-                "ours": total - self.seconds["prefect"] - self.seconds["store"], "total": total}
+                "ours": total - self.seconds["prefect"] - self.seconds["store"], "total": total,
+                **{k: v for k, v in sorted(self.seconds.items()) if k.startswith("prefect: ")}}
 
 
 @dataclass
@@ -98,11 +98,8 @@ Progress = Callable[[str, int], None]  # (what is happening, days done)
 def prepare(o: Options) -> Path:
     """A fresh folder for the simulation's stores; the `EHC_` settings pointing at it, the council's details and
     directory loaded as a council loads its own."""
+    o.check()
     folder = o.folder.resolve()
-    if folder.exists() and not folder.is_dir():
-        raise InputError("--dir", f"{folder} is a file, not a folder")
-    if folder.exists() and any(f.name not in OWN_FILES for f in folder.iterdir()):
-        raise InputError("--dir", f"{folder} holds files the simulation did not write; give an empty or new folder")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     os.environ.update(DEMO_COUNCIL)
@@ -110,6 +107,9 @@ def prepare(o: Options) -> Path:
                        "EHC_MAIL_FOLDER": str(folder / "outbox-mail"), "EHC_LETTER_FOLDER": str(folder / "letters"),
                        "EHC_ACTOR": ACTOR})
     db.upgrade()
+    store = db.engine()  # a scratch store: SQLite need not wait for the disk at each commit (a crash loses the run)
+    sa.event.listen(store, "connect", lambda conn, _record: conn.execute("PRAGMA synchronous=OFF"))
+    store.dispose()
     with session() as s:
         import_gias(s, SETTINGS, ACTOR)
         import_contacts(s, DIRECTORY, ACTOR)
@@ -297,10 +297,12 @@ class Simulation:
                 "runs": self.live.counts() if self.live else {}}
 
     def drawn_figures(self, period: indicators.Period) -> dict:
-        """The same figures from the dates drawn (never read from the store)."""
-        paths = [p for p in self.drawn.pathways.values() if period.first <= p.requested_on <= period.last]
-        decided = [p for p in paths if p.acts[0].on <= period.last]
-        issued = [p for p in paths if p.final_on is not None and p.final_on <= period.last]
+        """The same figures from the dates drawn (never read from the store); acts fall before the last day,
+        a Monday morning."""
+        acted = period.last - dt.timedelta(days=1)
+        paths = [p for p in self.drawn.pathways.values() if period.first <= p.requested_on <= acted]
+        decided = [p for p in paths if p.acts[0].on <= acted]
+        issued = [p for p in paths if p.final_on is not None and p.final_on <= acted]
         within = [p for p in issued if p.within_20_weeks()]
         kept = [p for p in issued if not p.exception]
         return {"requests": len(paths), "refused": sum(p.refused for p in decided),
@@ -309,8 +311,8 @@ class Simulation:
                 "pct_within_20_weeks": indicators.pct(len(within), len(issued)),
                 "pct_within_20_weeks_excluding_exceptions": indicators.pct(
                     sum(p.within_20_weeks() for p in kept), len(kept)),
-                "not_issued": sum(p.not_issued and any(a.form == "DecisionToIssue" and a.on <= period.last
-                                                       for a in p.acts) for p in paths),
+                "not_issued": sum(p.not_issued and any(a.form == "DecisionToIssue" and a.on <= acted for a in p.acts)
+                                  for p in paths),
                 "reviews_opened": len(self.drawn.reviews)}
 
     def in_flight(self) -> dict:
