@@ -17,12 +17,12 @@ OWN_FILES = {"ehc.db", "ehc.db-journal", "prefect.db", "prefect.db-wal", "prefec
 class Options:
     """What to simulate (`ehc simulate`'s options)."""
 
-    requests: int = 36
-    plans: int = 60
+    requests: int = 30
+    plans: int = 30
     start: dt.date = dt.date(2025, 12, 1)
     days: int = 364
     seed: int = 1
-    live_days: int = 14
+    live_days: int = 7
     folder: Path = Path(".ehc-sim")
     profile: Profile = Profile()
 

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlmodel import func, select
 
 from deployments.demo import DEMO_COUNCIL, DIRECTORY, SETTINGS
+from deployments.simulation.forms import event_for
+from deployments.simulation.live import Live
 from deployments.simulation.national import (
     NATIONAL,
     Act,
@@ -43,6 +46,7 @@ from deployments.simulation.national import (
 )
 from deployments.simulation.options import Options
 from models import assessment, casework, db, indicators, statutory
+from models.cases import Case
 from models.contacts import import_contacts
 from models.db import session
 from models.errors import InputError
@@ -50,8 +54,11 @@ from models.review import Review
 from models.schools import import_gias
 from models.sen2 import load as sen2_load
 from models.sen2 import message
-from models.vocabulary import ReviewStatus
+from models.vocabulary import ASSESSMENT_STAGES, CaseKind, ReviewStatus
 from notifications import compose
+from tasks.review import open_due_reviews, send_term_lists
+from tasks.waiting import record
+from tasks.watch import run_watch
 
 ACTOR = "simulated caseworker"
 
@@ -153,7 +160,7 @@ class Simulation:
         self.o, self.progress, self.t = o, progress, Timings()
         self.drawn = Drawn()
         self.agenda: dict[dt.date, list[tuple[str, int, Act]]] = defaultdict(list)
-        self.live = None  # the in-process runner of the live weeks (`deployments.simulation.live`)
+        self.live: Live | None = None  # the Prefect server and in-process runner of the last days
         self.profile = o.profile
 
     # --- the year -------------------------------------------------------------------------------------------
@@ -197,18 +204,12 @@ class Simulation:
                 self.live.stop()
 
     def start_live(self) -> None:
-        from deployments.simulation.live import Live
-
         with self.t.spent("prefect"):
             self.live = Live(self.folder, self.t)
 
     def morning(self, day: dt.date) -> None:
         """06:30 the review scheduler (every day), 07:00 the deadline watch (weekdays); the reviews it opened
         drawn."""
-        from flows.review_scheduler import review_scheduler  # noqa: F401  (the flow the live weeks run)
-        from tasks.review import open_due_reviews, send_term_lists
-        from tasks.watch import run_watch
-
         if self.live is not None:
             self.live.scheduler()
         else:
@@ -216,7 +217,7 @@ class Simulation:
                 open_due_reviews.fn()
                 send_term_lists.fn()
         with self.t.spent("store"), session() as s:
-            opened = s.exec(sa_select_opened(day)).all()
+            opened = s.exec(_opened_on(day)).all()
         for reference, cycle, annual_due_on in opened:
             draw = draw_review(case_rng(self.o.seed, f"{reference}:review:{cycle}"), day, annual_due_on, self.profile)
             self.drawn.reviews[(reference, cycle)] = draw
@@ -251,16 +252,12 @@ class Simulation:
 
     def acts(self, day: dt.date) -> None:
         """The day's acts, case by case in reference order, each as its `ehc` command records it."""
-        from deployments.simulation.forms import event_for
-
         for reference, _seq, act in sorted(self.agenda.pop(day, []), key=lambda a: (a[0], a[1])):
             try:
                 with self.t.spent("store"):
                     event = event_for(reference, act, ACTOR)
                     if event is None:
                         continue
-                    from tasks.waiting import record
-
                     record(event, ACTOR)
             except InputError as exc:
                 self.drawn.refused_acts.append(f"{day} {reference} {act.form}: {exc}")
@@ -317,31 +314,21 @@ class Simulation:
 
     def in_flight(self) -> dict:
         with self.t.spent("store"), session() as s:
-            open_reviews = s.exec(sa_count_open_reviews()).one()
-            open_requests = s.exec(sa_count_open_requests()).one()
+            open_reviews = s.exec(_open_reviews()).one()
+            open_requests = s.exec(_open_requests()).one()
         return {"requests": open_requests, "reviews": open_reviews}
 
 
-def sa_select_opened(day: dt.date):
-    from sqlmodel import select
-
-    from models.cases import Case
-
+def _opened_on(day: dt.date):
+    """The reviews the scheduler opened on the day: reference, cycle, the end of their 12 months."""
     return (select(Case.reference, Review.cycle, Review.annual_due_on).join(Review, Review.case_id == Case.id)
             .where(Review.opened_on == day).order_by(Case.reference, Review.cycle))
 
 
-def sa_count_open_reviews():
-    from sqlmodel import func, select
-
+def _open_reviews():
     return select(func.count()).select_from(Review).where(Review.status == ReviewStatus.OPEN)
 
 
-def sa_count_open_requests():
-    from sqlmodel import func, select
-
-    from models.cases import Case
-    from models.vocabulary import ASSESSMENT_STAGES, CaseKind
-
+def _open_requests():
     return (select(func.count()).select_from(Case)
             .where(Case.kind == CaseKind.NEEDS_ASSESSMENT, Case.stage.in_(ASSESSMENT_STAGES)))
