@@ -82,7 +82,8 @@ def print_report(r: dict, o: Options) -> None:
         console.print(f"Runs: {states}; executions in this process {r['runs']['executions']}", highlight=False)
     s = r["seconds"]
     console.print(f"{r['cases_per_minute']} cases a minute (requests and reviews); {s['total']:.0f} s: Prefect "
-                  f"{s['prefect']:.0f} s, the store {s['store']:.0f} s, our code {s['ours']:.0f} s", highlight=False)
+                  f"{s['prefect']:.0f} s, the store {s['store']:.0f} s, our code {s['ours']:.0f} s"
+                  + "".join(f"; {k} {v:.0f} s" for k, v in s.items() if k.startswith("prefect: ")), highlight=False)
     folder = o.folder.resolve()
     if o.live_days:
         console.print("Open the Prefect UI on it (a caseworker's Monday: Runs, filter Suspended; the queues under "

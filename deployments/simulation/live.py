@@ -72,7 +72,8 @@ class Live:
         self.t.seconds[f"prefect: {flow_name} executions"] += time.perf_counter() - t
 
     def execute_scheduled(self) -> None:
-        """Every case run waiting to be picked up (started, resumed, rescheduled), in name order, until none."""
+        """Every case run waiting to be picked up (started, resumed, rescheduled), in name order, until none; one
+        at a time (Prefect's engine run in threads of one process hung here)."""
         while runs := self._scheduled():
             for run in runs:
                 self.execute(run.id)
