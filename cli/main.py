@@ -20,7 +20,7 @@ GROUPS = {  # a command → the group that defines it
     "setting": "assessment", "final": "assessment", "exception": "assessment",
     "plan": "plan", "review": "reviews",
     "watch": "watch", "queue": "watch", "outbox": "watch",
-    "demo": "demo",
+    "demo": "demo", "simulate": "simulate",
     "report": "report",
     "serve": "serve",
     "mediation": "disagreement", "appeal": "disagreement", "complaint": "disagreement", "dispute": "disagreement",
@@ -115,6 +115,12 @@ def _demo(app: typer.Typer) -> None:
     app.command("demo")(demo.demo_command(_whole_app))
 
 
+def _simulate(app: typer.Typer) -> None:
+    from cli import simulate
+
+    app.command("simulate")(simulate.simulate)
+
+
 def _letters(app: typer.Typer) -> None:
     from cli import letters
 
@@ -150,8 +156,8 @@ def _sen2(app: typer.Typer) -> None:
 
 
 BUILDERS = {"clock": _clock, "db": _db, "assessment": _assessment, "plan": _plan, "reviews": _reviews,
-            "watch": _watch, "people": _people, "demo": _demo, "report": _report, "serve": _serve,
-            "disagreement": _disagreement, "sen2": _sen2, "letters": _letters}
+            "watch": _watch, "people": _people, "demo": _demo, "simulate": _simulate, "report": _report,
+            "serve": _serve, "disagreement": _disagreement, "sen2": _sen2, "letters": _letters}
 
 
 def _commands_by_name() -> None:

@@ -79,6 +79,8 @@ BASELINES: dict[str, list] = {
     "year-group": ["--dob", Date("2011-08-31"), "--on", Date("2024-09-01")],
     "watch": ["--as-of", Date("2026-06-29"), "--no-send"],
     "demo": ["--dir", ".ehc-demo"],
+    "simulate": ["--start", Date("2025-12-01"), "--days", Id("364"), "--requests", "30", "--plans", "30", "--seed",
+                 "1", "--live-days", "7", "--within-20-weeks", "45.9", "--dir", ".ehc-sim"],  # 0 is a count
     "report": ["--from", Date("2026-04-01"), "--to", Date("2026-06-30"), "--out", "report-charts"],
     "serve": ["--host", "127.0.0.1", "--port", Id("4200"), "--dir", ".ehc-site"],  # a host or folder: not text
     "db upgrade": [],

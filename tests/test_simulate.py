@@ -1,0 +1,97 @@
+"""`ehc simulate`: a small year on the store (no Prefect: `--live-days 0`) is reproducible from its seed, its
+report's figures are what it drew, and bad options are refused in one line before anything is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from cli.main import app
+from deployments.simulation.options import Options
+from deployments.simulation.year import Simulation
+from models import db
+
+SMALL = {"requests": 10, "plans": 4, "start": dt.date(2025, 12, 1), "days": 189, "seed": 6, "live_days": 0}
+WALL_CLOCK = ("seconds", "cases_per_minute")  # how long it took: the only part of a report that may differ
+
+
+@pytest.fixture
+def own_environment():
+    """The simulation points the `EHC_` settings at its own folder: put them back afterwards."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def store_contents(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in key order, without the wall-clock recording times (`created_at`, `at`…)."""
+    eng = db.engine(url)
+    out = {}
+    with eng.connect() as conn:
+        for table in sorted(sa.inspect(eng).get_table_names()):
+            t = sa.Table(table, sa.MetaData(), autoload_with=conn)
+            kept = [c for c in t.columns if not isinstance(c.type, sa.DateTime)]
+            out[table] = [tuple(row) for row in conn.execute(sa.select(*kept).order_by(*t.primary_key.columns))]
+    db.dispose_engine(url)
+    return out
+
+
+def simulate(folder) -> tuple[dict, dict]:
+    o = Options(**SMALL, folder=folder)
+    report = Simulation(o).run()
+    return report, store_contents(os.environ["EHC_DATABASE_URL"])
+
+
+def test_the_same_seed_gives_the_same_store_and_report_and_its_figures_are_what_was_drawn(tmp_path, own_environment):
+    first, first_store = simulate(tmp_path / "one")
+    second, second_store = simulate(tmp_path / "two")
+    assert first_store == second_store
+    assert {k: v for k, v in first.items() if k not in WALL_CLOCK} == {k: v for k, v in second.items()
+                                                                        if k not in WALL_CLOCK}
+    assert first["refused_acts"] == []
+    drawn, store = first["drawn"], first["store"]
+    assert drawn["requests"] == store["requests"] == SMALL["requests"]
+    for key in ("refused", "assessed", "new_plans", "new_plans_within_20_weeks", "pct_within_20_weeks",
+                "pct_within_20_weeks_excluding_exceptions"):
+        assert store[key] == drawn[key], key
+    assert store["new_plans"] > 0 and store["refused"] + store["assessed"] > 0  # the figures say something
+    assert store["plans_in_force"] >= SMALL["plans"] and store["reviews_due"] > 0
+    rows = {t: len(r) for t, r in first_store.items()}
+    assert rows["case"] == SMALL["requests"] + SMALL["plans"] and rows["review"] > 0
+
+
+def test_a_different_seed_draws_a_different_year(tmp_path, own_environment):
+    o = Options(**{**SMALL, "days": 63, "requests": 6, "plans": 2}, folder=tmp_path / "a")
+    a = Simulation(o).run()
+    b = Simulation(Options(**{**SMALL, "days": 63, "requests": 6, "plans": 2, "seed": 8}, folder=tmp_path / "b")).run()
+    assert a["options"]["seed"] != b["options"]["seed"]
+    assert store_contents(os.environ["EHC_DATABASE_URL"]) != store_contents(f"sqlite:///{tmp_path / 'a' / 'ehc.db'}")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--requests", "-1"], "error: --requests: must be from 0 to 100000"),
+    (["--plans", "300000"], "error: --plans: must be from 0 to 200000"),
+    (["--days", "3"], "error: --days: must be from 7 to 1098"),
+    (["--live-days", "400"], "error: --live-days: must be from 0 to 364"),
+    (["--start", "2031-01-05"], "error: --start: must fall in 2019-01-01"),
+    (["--start", "yesterday"], "error: --start:"),
+    (["--within-20-weeks", "100"], "error: --within-20-weeks: must be a share between 0 and 100 percent"),
+])
+def test_bad_options_are_refused_in_one_line_with_nothing_written(tmp_path, args, message):
+    folder = tmp_path / "sim"
+    result = CliRunner().invoke(app, ["simulate", "--dir", str(folder), *args])
+    assert result.exit_code == 2
+    assert result.output.startswith(message) and result.output.count("\n") == 1
+    assert not folder.exists()
+
+
+def test_a_folder_holding_other_files_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(app, ["simulate", "--dir", str(tmp_path), "--live-days", "0"])
+    assert result.exit_code == 2 and "holds files the simulation did not write" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "mine"
