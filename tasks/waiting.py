@@ -144,6 +144,12 @@ def show_stage(reference: str, stage: str, *extra: str, form: type[CaseEvent] | 
                    today(), form.awaited(reference) if form else None, base=shown)  # the run's own client
 
 
+def asked(reference: str, form: type[CaseEvent], w: store.Waiting) -> type[CaseEvent]:
+    """The form as the run asks it: its briefing above. The reference is not given to it (Prefect's initial data
+    would put it back on the form as an editable field); `record_event` takes the run's own."""
+    return form.with_initial_data(description=briefing(reference, form, w))
+
+
 def wait_for(reference: str, form: type[CaseEvent], *tags: str) -> None:
     """Wait, holding nothing, until the store says the act is recorded. Each suspension is keyed by how far the
     case has come, so a resumed run that finds the store moved on suspends afresh rather than reusing an
@@ -153,9 +159,8 @@ def wait_for(reference: str, form: type[CaseEvent], *tags: str) -> None:
         if not w.open:  # the act arrived between the two reads
             continue
         show_stage(reference, w.stage, *tags, form=form)
-        given = suspend_flow_run(wait_for_input=form.with_initial_data(description=briefing(reference, form, w),
-                                                                       reference=reference),
-                                 key=pause_key(form, w.progress), timeout=None)
+        given = suspend_flow_run(wait_for_input=asked(reference, form, w), key=pause_key(form, w.progress),
+                                 timeout=None)
         record_event(reference, given)
 
 

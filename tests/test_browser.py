@@ -192,6 +192,7 @@ def _caseworker(browser: Browser, cases: dict) -> None:
     browser.find_run(ref)
     form = browser.open_form()
     expect(form.get_by_text(f"{ref}: decide whether to assess")).to_be_visible()
+    expect(form.get_by_text(re.compile(r"^Reference"))).to_have_count(0)  # the case is the run's, not the form's
     browser.type_in(form, "Recorded By", CASEWORKER, optional=True)
     browser.date(form, "On", "2026-02-16")
     browser.shot("caseworker-morning")

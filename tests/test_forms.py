@@ -13,16 +13,21 @@ from deployments.needs_assessment import serving, settle_cases
 from deployments.server import prefect_server
 from models import casework, db
 from models.cases import Contact
+from models.waiting import Waiting
 from tasks.request import DecisionToAssess
-from tasks.waiting import case_run, settle, start
+from tasks.waiting import asked, case_run, settle, start
 
 D = dt.date.fromisoformat
 
 
 def test_the_decision_form_has_no_reference_field_and_no_default_choice():
-    schema = DecisionToAssess.model_json_schema()
-    assert "reference" not in schema["properties"]
-    assert "assess" in schema["required"] and "default" not in schema["properties"]["assess"]
+    """As declared and as the run asks it, with its briefing (Prefect's initial data once put the reference back
+    as an editable field)."""
+    waiting = Waiting(open=True, progress=1, stage="decision_to_assess", due=D("2026-02-16"))
+    for form in (DecisionToAssess, asked("EHC-2026-00001", DecisionToAssess, waiting)):
+        schema = form.model_json_schema()
+        assert "reference" not in schema["properties"]
+        assert "assess" in schema["required"] and "default" not in schema["properties"]["assess"]
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
