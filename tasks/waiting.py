@@ -241,7 +241,7 @@ def wake(event: CaseEvent, wait: float = 60) -> str:
     if run.state.type.value in BUSY:  # it may have read the store just before the event was recorded
         run = settle(run.id, timeout=wait)
     if run.state.is_paused() and paused_on(run) == event.slug() and not still_waiting(event.reference, type(event)):
-        resume_flow_run(run.id, run_input=event.model_dump(mode="json"))
+        resume_flow_run(run.id, run_input=event.model_dump(mode="json", exclude={"reference"}))  # the run's own
         return "resumed"
     with get_client(sync_client=True) as client:
         case_card.show_on(client, run, today(), awaited_by(run))

@@ -66,11 +66,11 @@ def test_a_crash_mid_advice_resumes_without_repeating_a_request(store_url, monke
         settle_cases([ref])
         paused = case_run(ref).state
         # the Prefect form, first with a date before the request: audited as rejected, and the form asked again
-        resume_flow_run(run.id, run_input={"reference": ref, "assess": "yes", "on": "2025-10-01",
+        resume_flow_run(run.id, run_input={"assess": "yes", "on": "2025-10-01",
                                                     "recorded_by": "Ada Caseworker"})
         asked_again = settle(run.id, after=paused.id).state
         assert asked_again.is_paused() and asked_again.state_details.pause_key == "decision-to-assess-1"
-        resume_flow_run(run.id, run_input={"reference": ref, "assess": "yes", "on": "2025-12-08",
+        resume_flow_run(run.id, run_input={"assess": "yes", "on": "2025-12-08",
                                                     "recorded_by": "ada.caseworker@council.example.org"})
         crashed = settle(run.id, after=asked_again.id)
     assert crashed.state.is_failed()

@@ -195,7 +195,7 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
     assert paused_on(run) == ScheduleReviewMeeting.slug()
 
     monkeypatch.setenv("EHC_TODAY", "2024-10-01")  # the day the form is answered (the run's clock)
-    resume_flow_run(run.id, run_input={"reference": ref, "on": "2025-01-20", "recorded_by": "Ada Caseworker"})
+    resume_flow_run(run.id, run_input={"on": "2025-01-20", "recorded_by": "Ada Caseworker"})
     run = moved_on(run)
     assert paused_on(run) == ReviewMeetingHeld.slug()
     with session() as s:
@@ -207,7 +207,7 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
     assert (trail[-1].action, trail[-1].actor) == ("review 1: meeting scheduled", "Ada Caseworker (Prefect form)")
 
     monkeypatch.setenv("EHC_TODAY", "2025-01-20")
-    resume_flow_run(run.id, run_input={"reference": ref, "on": "2024-01-01",  # before the review period
+    resume_flow_run(run.id, run_input={"on": "2024-01-01",  # before the review period
                                        "recorded_by": "Ada Caseworker"})
     refused = moved_on(run)
     assert paused_on(refused) == ReviewMeetingHeld.slug()  # asked again
@@ -218,11 +218,11 @@ def test_a_review_act_submitted_on_the_prefect_form_moves_the_review_on(store_ur
         assert not get_review(s, case).meeting_held
     assert [(e.detail["event"], e.detail["field"]) for e in rejected] == [("ReviewMeetingHeld", "--on")]
 
-    resume_flow_run(refused.id, run_input={"reference": ref, "on": "2025-01-20", "recorded_by": "Ada Caseworker"})
+    resume_flow_run(refused.id, run_input={"on": "2025-01-20", "recorded_by": "Ada Caseworker"})
     run = moved_on(refused)
     assert paused_on(run) == ReviewDecisionMade.slug()
     monkeypatch.setenv("EHC_TODAY", "2025-02-10")
-    resume_flow_run(run.id, run_input={"reference": ref, "decision": "maintain", "on": "2025-02-10",
+    resume_flow_run(run.id, run_input={"decision": "maintain", "on": "2025-02-10",
                                        "recorded_by": "Ada Caseworker"})
     final = moved_on(run)
     assert final.state.is_completed() and final.state.message == "review 1: complete"
