@@ -66,7 +66,7 @@ def test_an_appeal_runs_on_its_own_waiting_run_from_lodged_to_its_order_carried_
     run = appeal_run(ref)
     assert run.name == f"{ref} appeal 1" and run.parameters == {"reference": ref, "n": 1}
     assert paused_on(run) == ev.AppealResponded.slug()
-    assert sorted(run.tags) == sorted([f"case:{ref}", "stage:appeal", "caseworker:unassigned"])  # the case card's tags too
+    assert sorted(run.tags) == sorted([f"case:{ref}", "stage:appeal", "caseworker:unassigned"])
     assert NAME not in str(run.model_dump())  # the run holds the reference, never the child
 
     # the council's response, answered on the form in the name of a member of staff
