@@ -142,8 +142,18 @@ class Browser:
             has=dialog.page.locator(".schema-form-property__label", has_text=re.compile(f"^{re.escape(label)}")))
 
     def choose(self, dialog: Locator, label: str, option: str) -> None:
-        self.field(dialog, label).locator(".p-select-button__control").first.press("ArrowDown")  # opens its list
-        self.page.locator("[role=option]").filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
+        """Pick an option of a select, and see it shown: on a loaded machine the list may open after the click
+        meant for it (seen in CI: the choice lost, the form refused again), so it is opened again until it is."""
+        control = self.field(dialog, label).locator(".p-select-button__control").first
+        for _ in range(3):
+            control.press("ArrowDown")  # opens its list
+            self.page.locator("[role=option]").filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
+            try:
+                expect(control).to_contain_text(option, timeout=5_000)
+                return
+            except AssertionError:
+                continue
+        expect(control).to_contain_text(option)
 
     def type_in(self, dialog: Locator, label: str, text: str, optional: bool = False) -> None:
         """A text field; an optional one (`str | None`) is switched to text first."""
