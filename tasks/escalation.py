@@ -17,9 +17,7 @@ import httpx
 from prefect import get_client, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun
-from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound, PrefectException, PrefectHTTPStatusError
 from prefect.input import RunInput
@@ -32,7 +30,7 @@ from models.errors import InputError
 from models.escalation import QUEUES, QueueItem, act_on_queue, queue_items
 from models.settings import today
 from models.vocabulary import QueueAct
-from tasks.waiting import api_answers, reschedule
+from tasks.waiting import api_answers, newest_run, reschedule
 
 CANNOT_NOTIFY_KEY = "queue-cannot-notify"
 ESCALATION_QUEUE = "escalation-queue"
@@ -169,12 +167,7 @@ def record_last_answer(queue: str, run_id) -> tuple[int, str | None]:
 
 def queue_run(queue: str) -> FlowRun | None:
     """The queue's newest run, found by its `queue:` tag."""
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[ESCALATION_QUEUE])),
-            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"queue:{queue}"])),
-            sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=1)
-    return runs[0] if runs else None
+    return newest_run(ESCALATION_QUEUE, f"queue:{queue}")
 
 
 def refresh_queue_run(queue: str) -> str:

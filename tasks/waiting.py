@@ -196,14 +196,19 @@ def record_event(reference: str, given: CaseEvent) -> bool:
 # --- finding a case's run, starting it, waking it ---------------------------------------------------
 
 
-def case_run(reference: str, flow: str = NEEDS_ASSESSMENT) -> FlowRun | None:
-    """The case's newest run of `flow`, found by its `case:` tag."""
+def newest_run(flow: str, tag: str) -> FlowRun | None:
+    """The newest run of `flow` carrying `tag` (`case:REF`, `queue:dco`)."""
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=[flow])),
-            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"case:{reference}"])),
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])),
             sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=1)
     return runs[0] if runs else None
+
+
+def case_run(reference: str, flow: str = NEEDS_ASSESSMENT) -> FlowRun | None:
+    """The case's newest run of `flow`, found by its `case:` tag."""
+    return newest_run(flow, f"case:{reference}")
 
 
 def start(reference: str, flow: str = NEEDS_ASSESSMENT, name: str | None = None, stage: str = "request",
