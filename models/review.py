@@ -96,13 +96,19 @@ def open_reviews(s: Session) -> list[tuple[Case, Review]]:
                        .where(Review.status == ReviewStatus.OPEN).order_by(Case.id)).all())
 
 
-def reviews_due_in_term(s: Session, on: dt.date) -> dict[str, list[tuple[Case, Review]]]:
-    """Open reviews whose meeting falls due in the term containing `on`, by setting."""
+def reviews_due_in_term(s: Session, on: dt.date) -> dict[str, list[sa.Row]]:
+    """Open reviews whose meeting falls due in the term containing `on`, by setting: plain rows (reference,
+    cycle, dates, PfA, phase transfer), read with the term's dates in the query (a daily pass: no ORM objects)."""
     _, start, end = term_of(on)
-    by_setting: dict[str, list[tuple[Case, Review]]] = {}
-    for case, review in open_reviews(s):
-        if start <= review.meeting_by_on <= end:
-            by_setting.setdefault(review.setting or "", []).append((case, review))
+    rows = s.connection().execute(
+        sa.select(Case.reference, Review.cycle, Review.meeting_by_on, Review.annual_due_on, Review.pfa_required,
+                  Review.phase_transfer, Review.setting)
+        .join(Review, Review.case_id == Case.id)
+        .where(Review.status == ReviewStatus.OPEN, col(Review.meeting_by_on).between(start, end))
+        .order_by(Case.id, Review.cycle))
+    by_setting: dict[str, list[sa.Row]] = {}
+    for row in rows:
+        by_setting.setdefault(row.setting or "", []).append(row)
     return by_setting
 
 
@@ -113,9 +119,9 @@ def term_lists(s: Session, on: dt.date) -> list[Notice]:
     notices = []
     for setting, items in reviews_due_in_term(s, on).items():
         senco = contact_for(s, Role.SENCO, setting or None)
-        rows = [{"reference": c.reference, "cycle": r.cycle, "meeting_by": r.meeting_by_on.isoformat(),
+        rows = [{"reference": r.reference, "cycle": r.cycle, "meeting_by": r.meeting_by_on.isoformat(),
                  "annual_due": r.annual_due_on.isoformat(), "pfa": r.pfa_required,
-                 "phase_transfer": r.phase_transfer or ""} for c, r in items]
+                 "phase_transfer": r.phase_transfer or ""} for r in items]
         notices.append(Notice(NoticeKind.REVIEW_LIST, on, (Recipient(Role.SENCO, contact_id=senco.id),),
                               occasion=f"{label}:{setting or 'no setting'}",
                               facts={"term": label, "setting": setting, "first": first.isoformat(),
