@@ -6,7 +6,7 @@ Each request's pathway is drawn whole on the day it arrives (`draw_request`), ea
 opens it (`draw_review`), from a generator seeded by the simulation's seed and the case's own key, so a case's
 dates do not depend on the order the others were drawn in. Every number is drawn whether or not it is used, so a
 change of one probability changes only the outcomes that depend on it (the calibration below relies on that:
-a request's pathway on track and off track differ only in its late adviser's day)."""
+a request's pathway on track and off track differ only from its late adviser's answer on)."""
 
 from __future__ import annotations
 
@@ -215,11 +215,11 @@ def year_request(seed: int, n: int, requested_on: dt.date, p: Profile) -> Pathwa
 
 def calibrate(p: Profile, seed: int, days: list[dt.date], last: dt.date) -> Profile:
     """The profile with `on_track` set so that, of the new plans the year's own requests (`year_request`, the
-    nth arriving on `days[n - 1]`) issue by its last day, the share within 20 weeks is the nearest reachable to
-    `p.within_20_weeks` (with k of n plans it moves in steps of 1/n). Each request is drawn on track and off
-    track; `on_track` puts on track those whose `track` draw is below it, so every share the year can reach is
-    found by putting them on track one by one in the order of their draws; of the nearest, the middle one, and
-    `on_track` the shortest decimal inside its interval. A year that can issue no plan keeps `p.on_track`."""
+    nth arriving on `days[n - 1]`) issue by its last day, the share within 20 weeks is the nearest the year can
+    reach to `p.within_20_weeks` (a small year's k plans in n move it in steps). Each request is drawn on track
+    and off track; `on_track` puts on track those whose `track` draw is below it, so putting them on track one
+    by one in the order of their draws finds every share reachable. Of the nearest, the middle one; `on_track`
+    the shortest decimal that gives it. A year that can issue no plan keeps `p.on_track`."""
     outcomes = []  # (track draw, (issued, within) on track, (issued, within) off track)
     for n, day in enumerate(days, 1):
         ways = [year_request(seed, n, day, replace(p, on_track=t)) for t in (1.0, 0.0)]
