@@ -35,7 +35,8 @@ def simulate(
     live_days: int = typer.Option(DEFAULTS.live_days, "--live-days",
                                   help="the last days through the real Prefect runs (0: none, no Prefect)"),
     within_20_weeks: float = typer.Option(DEFAULTS.profile.within_20_weeks * 100, "--within-20-weeks",
-                                          help="the share of new plans to issue within 20 weeks, % (national 45.9)"),
+                                          help="the share of new plans to issue within 20 weeks, % (national 45.9; the "
+                                               "nearest the year's plans can come to it)"),
     folder: Path = typer.Option(DEFAULTS.folder, "--dir", help="where the simulation keeps its stores"),
 ) -> None:
     """A council's year through the engine: requests, advice on drawn days, reviews, the scheduler and the

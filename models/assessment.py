@@ -11,6 +11,7 @@ acts, never from a clock.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlmodel import Session, select
 
@@ -171,11 +172,17 @@ def close_refused(s: Session, reference: str, refusal: ClosedReason) -> list[Not
 
 
 def advice_sources(s: Session, case: Case, on: dt.date) -> list[str]:
-    """The advice the case needs (reg 6(1)): the usual five, plus what its flags ask for (sensory, adult social
-    care), plus preparation for adulthood from Year 9 (reg 6(1)(h))."""
+    """The advice the case needs (reg 6(1)), from its flags and its child (`sources_needed`)."""
     child = child_of(s, case)
-    sources = [*REQUIRED_SOURCES, *(f for f in CASE_FLAGS if f in case.flags and f != AdviceSource.PFA)]
-    if AdviceSource.PFA in case.flags or statutory.pfa_required(child.date_of_birth, on, child.year_group_offset):
+    return sources_needed(case.flags, child.date_of_birth, on, child.year_group_offset)
+
+
+def sources_needed(flags: Iterable[str], dob: dt.date, on: dt.date, year_group_offset: int = 0) -> list[str]:
+    """The advice a case needs on the day (reg 6(1)): the usual five, plus what its flags ask for (sensory,
+    adult social care), plus preparation for adulthood from Year 9 (reg 6(1)(h))."""
+    flags = set(flags)
+    sources = [*REQUIRED_SOURCES, *(f for f in CASE_FLAGS if f in flags and f != AdviceSource.PFA)]
+    if AdviceSource.PFA in flags or statutory.pfa_required(dob, on, year_group_offset):
         sources.append(AdviceSource.PFA)
     return [str(source) for source in sources]
 

@@ -1,8 +1,10 @@
 """`ehc simulate`: a small year on the store (no Prefect: `--live-days 0`) is reproducible from its seed, its
-report's figures are what it drew, and bad options are refused in one line before anything is written."""
+report's figures are what it drew, its share of plans within 20 weeks lands at the target, and bad options are
+refused in one line before anything is written."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 
@@ -11,9 +13,11 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from cli.main import app
+from deployments.simulation.national import NATIONAL, Profile, year_request
 from deployments.simulation.options import Options
 from deployments.simulation.year import Simulation
 from models import db
+from models.vocabulary import AdviceSource
 
 SMALL = {"requests": 10, "plans": 4, "start": dt.date(2025, 12, 1), "days": 189, "seed": 6, "live_days": 0}
 WALL_CLOCK = ("seconds", "cases_per_minute")  # how long it took: the only part of a report that may differ
@@ -63,6 +67,21 @@ def test_the_same_seed_gives_the_same_store_and_report_and_its_figures_are_what_
     assert store["plans_in_force"] >= SMALL["plans"] and store["reviews_due"] > 0
     rows = {t: len(r) for t, r in first_store.items()}
     assert rows["case"] == SMALL["requests"] + SMALL["plans"] and rows["review"] > 0
+
+
+@pytest.mark.parametrize("target", [NATIONAL["pct_within_20_weeks"], 70.0])
+def test_the_years_share_within_20_weeks_lands_within_one_plan_of_the_target(tmp_path, own_environment, target):
+    profile = dataclasses.replace(Profile(), within_20_weeks=target / 100)
+    year = {**SMALL, "requests": 20, "plans": 0, "days": 364, "seed": 8}  # 4-5 plans: steps of 20-25 points
+    o = Options(**year, profile=profile, folder=tmp_path / "sim")
+    sim = Simulation(o)
+    store = sim.run()["store"]
+    assert store["new_plans"] >= 3
+    assert abs(store["pct_within_20_weeks"] - target) <= 100 / store["new_plans"]
+    # calibrated on the very pathways the year drew: the same days, keys and advice asked as the store gave
+    drawn = list(sim.drawn.pathways.values())
+    assert [year_request(o.seed, n, path.requested_on, sim.profile) for n, path in enumerate(drawn, 1)] == drawn
+    assert any(act.fields.get("source") == AdviceSource.PFA for path in drawn for act in path.acts)  # from Year 9
 
 
 def test_a_different_seed_draws_a_different_year(tmp_path, own_environment):

@@ -5,16 +5,18 @@ are listed in `../shared/reference/README.md`, `dfe-ehcp-statistics/`).
 Each request's pathway is drawn whole on the day it arrives (`draw_request`), each review's when the scheduler
 opens it (`draw_review`), from a generator seeded by the simulation's seed and the case's own key, so a case's
 dates do not depend on the order the others were drawn in. Every number is drawn whether or not it is used, so a
-change of one probability changes only the outcomes that depend on it (the calibration below relies on that)."""
+change of one probability changes only the outcomes that depend on it (the calibration below relies on that:
+a request's pathway on track and off track differ only from its late adviser's answer on)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models import statutory
+from models.assessment import sources_needed
 from models.vocabulary import AdviceSource, ReviewDecision
 
 # The national figures, 2024 (the column they come from).
@@ -40,8 +42,8 @@ LATE_WEIGHTS = (4, 3, 2, 1)  # who is late when advice is late: health and the E
 @dataclass(frozen=True)
 class Profile:
     """The probabilities the simulation draws with; defaults from `NATIONAL`. `on_track` (a case whose advisers
-    all answer within their 6 weeks) is not published: `calibrate` sets it so that the share of the period's new
-    plans issued within 20 weeks is `within_20_weeks`."""
+    all answer within their 6 weeks) is not published: `calibrate` sets it so that, of the new plans the year
+    simulated issues, the share within 20 weeks is the nearest it can come to `within_20_weeks`."""
 
     within_20_weeks: float = NATIONAL["pct_within_20_weeks"] / 100
     refuse: float = NATIONAL["pct_refused_of_decided"] / 100
@@ -67,10 +69,12 @@ class Act:
 
 @dataclass
 class Pathway:
-    """A request's drawn pathway: its acts in order, and the outcome they lead to."""
+    """A request's drawn pathway: its acts in order, and the outcome they lead to. `track`: the draw compared
+    with `Profile.on_track` (below it, every adviser answers in time)."""
 
     requested_on: dt.date
     acts: list[Act]
+    track: float
     refused: bool = False
     not_issued: bool = False
     exception: bool = False
@@ -115,7 +119,7 @@ def draw_request(rng: random.Random, requested_on: dt.date, p: Profile,
     if u_refuse < p.refuse:
         return Pathway(requested_on, [Act(decided, "DecisionToAssess", {"assess": "no", "reasons":
                        "the evidence shows the child's needs can be met from the setting's own resources"})],
-                       refused=True)
+                       u_track, refused=True)
     acts = [Act(decided, "DecisionToAssess", {"assess": "yes"})]
     exception = u_exc < p.exception
     advice = {src: _days(decided, on_time[AdviceSource(src)]) for src in sources(decided)}
@@ -135,14 +139,14 @@ def draw_request(rng: random.Random, requested_on: dt.date, p: Profile,
     if u_not_issue < p.not_issue:
         acts.append(Act(issue_on, "DecisionToIssue", {"issue": "no", "reasons":
                         "the assessment found the child's needs can be met without a plan"}))
-        return Pathway(requested_on, acts, not_issued=True, exception=exception)
+        return Pathway(requested_on, acts, u_track, not_issued=True, exception=exception)
     acts.append(Act(issue_on, "DecisionToIssue", {"issue": "yes"}))
     draft = working(_days(issue_on, draft_gap))
     acts.append(Act(draft, "DraftIssued", {"personal_budget_requested": "yes" if budget else "no"}))
     representations = statutory.deadline("plan.draft_representations", draft).due
     final = working(_days(representations, final_gap))
     acts.append(Act(final, "FinalIssued"))
-    return Pathway(requested_on, acts, exception=exception, final_on=final)
+    return Pathway(requested_on, acts, u_track, exception=exception, final_on=final)
 
 
 @dataclass
@@ -195,21 +199,61 @@ def arrivals(rng: random.Random, n: int, first: dt.date, last: dt.date) -> list[
     return sorted(rng.choice(days) for _ in range(n))
 
 
-def calibrate(p: Profile, seed: int, first: dt.date, last: dt.date, sample: int = 2000) -> Profile:
-    """The profile with `on_track` set so that, of the new plans a period like this one issues (requests
-    arriving over it, plans issued by its last day), the share within 20 weeks is `p.within_20_weeks`:
-    bisection over a sample of drawn pathways, each redrawn from its own seed (monotone in `on_track`)."""
-    rng = random.Random(f"{seed}:calibration")
-    days = arrivals(rng, sample, first, last)
+def born(rng: random.Random, requested_on: dt.date) -> dt.date:
+    """A requested child's date of birth: 3 to 15 years before the request (the first draw of its generator)."""
+    return requested_on - dt.timedelta(days=rng.randint(3 * 365, 15 * 365))
 
-    def share(on_track: float) -> float:
-        q = Profile(**{**p.__dict__, "on_track": on_track})
-        paths = [draw_request(case_rng(seed, f"calibration:{i}"), d, q) for i, d in enumerate(days)]
-        issued = [x for x in paths if x.final_on is not None and x.final_on <= last]
-        return sum(x.within_20_weeks() for x in issued) / len(issued) if issued else 0.0
 
-    low, high = 0.0, 1.0
-    for _ in range(10):
-        mid = (low + high) / 2
-        low, high = (mid, high) if share(mid) < p.within_20_weeks else (low, mid)
-    return Profile(**{**p.__dict__, "on_track": round((low + high) / 2, 4)})
+def year_request(seed: int, n: int, requested_on: dt.date, p: Profile) -> Pathway:
+    """The `n`th request of the year, as the simulation draws it from its key `request:n` (the child `born`,
+    then its pathway), without the store: the case opens with no flags, so the advice asked for on the decision
+    day is `sources_needed` for the child's age alone."""
+    rng = case_rng(seed, f"request:{n}")
+    dob = born(rng, requested_on)
+    return draw_request(rng, requested_on, p, lambda on: sources_needed((), dob, on))
+
+
+def calibrate(p: Profile, seed: int, days: list[dt.date], last: dt.date) -> Profile:
+    """The profile with `on_track` set so that, of the new plans the year's own requests (`year_request`, the
+    nth arriving on `days[n - 1]`) issue by its last day, the share within 20 weeks is the nearest the year can
+    reach to `p.within_20_weeks` (a small year's k plans in n move it in steps). Each request is drawn on track
+    and off track; `on_track` puts on track those whose `track` draw is below it, so putting them on track one
+    by one in the order of their draws finds every share reachable. Of the nearest, the middle one; `on_track`
+    the shortest decimal that gives it. A year that can issue no plan keeps `p.on_track`."""
+    outcomes = []  # (track draw, (issued, within) on track, (issued, within) off track)
+    for n, day in enumerate(days, 1):
+        ways = [year_request(seed, n, day, replace(p, on_track=t)) for t in (1.0, 0.0)]
+        outcomes.append((ways[0].track, *(_counted(x, last) for x in ways)))
+    outcomes.sort(key=lambda o: o[0])
+    tracks = [o[0] for o in outcomes]
+    issued, within = sum(off[0] for _, _, off in outcomes), sum(off[1] for _, _, off in outcomes)
+    found = []  # (distance from the target, k on track) for every k some on_track gives
+    for k in range(len(outcomes) + 1):
+        if k:
+            _, on, off = outcomes[k - 1]
+            issued, within = issued + on[0] - off[0], within + on[1] - off[1]
+        reachable = k in (0, len(tracks)) or tracks[k - 1] < tracks[k]
+        if issued and reachable:
+            found.append((abs(within / issued - p.within_20_weeks), k))
+    if not found:
+        return p
+    nearest = min(d for d, _ in found)
+    best = [k for d, k in found if d == nearest]
+    k = best[len(best) // 2]
+    low, high = tracks[k - 1] if k else 0.0, tracks[k] if k < len(tracks) else 1.0  # on track: draw < on_track
+    return replace(p, on_track=_shortest(low, high, closed=not k))
+
+
+def _counted(x: Pathway, last: dt.date) -> tuple[bool, bool]:
+    """Whether the pathway's plan is issued by `last`, and whether it is issued by then within 20 weeks."""
+    issued = x.final_on is not None and x.final_on <= last
+    return issued, issued and x.within_20_weeks()
+
+
+def _shortest(low: float, high: float, closed: bool) -> float:
+    """The shortest decimal in (low, high] ([low, high] if `closed`)."""
+    for digits in range(1, 18):
+        x = round((low + high) / 2, digits)
+        if (low <= x if closed else low < x) and x <= high:
+            return x
+    return high

@@ -39,6 +39,7 @@ from deployments.simulation.national import (
     Pathway,
     ReviewDraw,
     arrivals,
+    born,
     calibrate,
     case_rng,
     draw_request,
@@ -175,8 +176,8 @@ class Simulation:
                 if result.faults:
                     raise RuntimeError(f"the simulated return was refused: {result.faults[0]}")
         last_day = o.end - dt.timedelta(days=1)
-        self.profile = calibrate(o.profile, o.seed, o.start, last_day)
         days = arrivals(case_rng(o.seed, "arrivals"), o.requests, o.start, last_day)
+        self.profile = calibrate(o.profile, o.seed, days, last_day)
         arriving: dict[dt.date, int] = Counter(days)
         live_from = o.end - dt.timedelta(days=o.live_days)
         day, done, opened = o.start, 0, 0
@@ -235,7 +236,7 @@ class Simulation:
         with self.t.spent("store"), session() as s:
             n = len(self.drawn.pathways) + 1
             rng = case_rng(self.o.seed, f"request:{n}")
-            dob = day - dt.timedelta(days=rng.randint(3 * 365, 15 * 365))
+            dob = born(rng, day)
             case = casework.open_case(s, child_name=f"Simulated Child{n:05d}", dob=dob, requested_on=day,
                                       requester="parent", today=day, actor=ACTOR,
                                       parent={"name": f"Simulated Parent{n:05d}",
