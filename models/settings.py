@@ -56,17 +56,21 @@ class Settings(BaseSettings):
 
 def settings() -> Settings:
     """The settings for the environment as it is now: read again whenever an `EHC_` variable has changed (tests,
-    the demo's clock), otherwise reused (a flow run's tasks ask for them dozens of times)."""
-    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("EHC_"))))
+    the demo's clock), otherwise reused (a flow run's tasks ask for them dozens of times; a simulated year, for
+    each act, so the variables are looked up by name rather than the environment scanned)."""
+    return _settings_for(tuple(map(os.environ.get, VARIABLES)))
 
 
 @functools.lru_cache(maxsize=16)
-def _settings_for(_environment: tuple[tuple[str, str], ...]) -> Settings:
+def _settings_for(_environment: tuple[str | None, ...]) -> Settings:
     return read_settings()
 
 
 def _variable(field_name: str) -> str:
     return f"{PREFIX}{field_name.upper()}"
+
+
+VARIABLES = tuple(map(_variable, Settings.model_fields))  # the names the settings are read from
 
 
 def read_settings() -> Settings:

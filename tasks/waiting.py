@@ -31,6 +31,7 @@ from prefect.settings import PREFECT_API_URL
 from prefect.states import Scheduled
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
+from sqlmodel import Session
 
 from models import waiting as store
 from models.case_card import Awaited, run_tags
@@ -167,8 +168,13 @@ def wait_for(reference: str, form: type[CaseEvent], *tags: str) -> None:
 def record(event: CaseEvent, actor: str) -> list[Notice]:
     """Record an act and write its notices to the outbox, in one transaction: nothing half-written."""
     with session() as s:
-        notices = event.record(s, today(), actor)
-        compose.write(s, notices)
+        return record_in(s, event, actor)
+
+
+def record_in(s: Session, event: CaseEvent, actor: str) -> list[Notice]:
+    """Record an act and write its notices to the outbox in the caller's transaction."""
+    notices = event.record(s, today(), actor)
+    compose.write(s, notices)
     return notices
 
 

@@ -58,7 +58,7 @@ from models.sen2 import message
 from models.vocabulary import ASSESSMENT_STAGES, CaseKind, ReviewStatus
 from notifications import compose
 from tasks.review import open_due_reviews, send_term_lists
-from tasks.waiting import record
+from tasks.waiting import record_in
 from tasks.watch import run_watch
 
 ACTOR = "simulated caseworker"
@@ -252,18 +252,22 @@ class Simulation:
             self.live.start_case(reference)
 
     def acts(self, day: dt.date) -> None:
-        """The day's acts, case by case in reference order, each as its `ehc` command records it."""
-        for reference, _seq, act in sorted(self.agenda.pop(day, []), key=lambda a: (a[0], a[1])):
-            try:
-                with self.t.spent("store"):
-                    event = event_for(reference, act, ACTOR)
-                    if event is None:
-                        continue
-                    record(event, ACTOR)
-            except InputError as exc:
-                self.drawn.refused_acts.append(f"{day} {reference} {act.form}: {exc}")
-                continue
-            if self.live is not None:
+        """The day's acts, case by case in reference order, each as its `ehc` command records it (the form's
+        own `record` and its notices), all in one transaction for the day, each act in a savepoint of its own
+        so an act the engine refuses leaves nothing of itself; the runs are woken once the day is written."""
+        recorded = []
+        with self.t.spent("store"), session() as s:
+            for reference, _seq, act in sorted(self.agenda.pop(day, []), key=lambda a: (a[0], a[1])):
+                try:
+                    with s.begin_nested():
+                        event = event_for(s, reference, act, ACTOR)
+                        if event is not None:
+                            record_in(s, event, ACTOR)
+                            recorded.append(event)
+                except InputError as exc:
+                    self.drawn.refused_acts.append(f"{day} {reference} {act.form}: {exc}")
+        if self.live is not None:
+            for event in recorded:
                 self.live.woken(event)
 
     # --- the report -----------------------------------------------------------------------------------------
