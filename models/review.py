@@ -96,6 +96,12 @@ def open_reviews(s: Session) -> list[tuple[Case, Review]]:
                        .where(Review.status == ReviewStatus.OPEN).order_by(Case.id)).all())
 
 
+def tie_runs(s: Session, runs: dict[int, str]) -> None:
+    """Record each cycle's one `annual-review` run (review id → Prefect flow run id), in one statement."""
+    if runs:
+        s.execute(sa.update(Review), [{"id": review_id, "flow_run_id": run_id} for review_id, run_id in runs.items()])
+
+
 def reviews_due_in_term(s: Session, on: dt.date) -> dict[str, list[sa.Row]]:
     """Open reviews whose meeting falls due in the term containing `on`, by setting: plain rows (reference,
     cycle, dates, PfA, phase transfer), read with the term's dates in the query (a daily pass: no ORM objects)."""

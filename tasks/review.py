@@ -21,10 +21,11 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 
 from models import bulk, review_cycle, review_decision
+from models.case_card import CardFacts, read_cards
 from models.casework import get_case
 from models.db import session
 from models.errors import InputError
-from models.review import get_review, open_reviews, term_lists
+from models.review import get_review, open_reviews, term_lists, tie_runs
 from models.settings import settings, today
 from models.vocabulary import (
     REVIEW_PREFIX,
@@ -39,7 +40,7 @@ from models.vocabulary import (
 )
 from models.waiting import SCHEDULE
 from notifications import compose
-from tasks.waiting import ANNUAL_REVIEW, CaseEvent, case_run, catch_up, start
+from tasks.waiting import ANNUAL_REVIEW, CaseEvent, RunStart, case_run, catch_up, run_start, start_all
 
 CYCLE = "{cycle}"  # in `waits_on`: the case's current review cycle
 PAGE = 200  # the API's largest page
@@ -231,13 +232,36 @@ def review_open(reference: str, cycle: int) -> bool:
         return get_review(s, get_case(s, reference), cycle).status == ReviewStatus.OPEN
 
 
+def review_start(facts: CardFacts, cycle: int, on: dt.date) -> RunStart:
+    """The cycle's `annual-review` run: `REF review N`, on the review stage, given the cycle."""
+    return run_start(facts, on, ANNUAL_REVIEW, name=f"{facts.reference} review {cycle}", stage=Stage.REVIEW,
+                     cycle=cycle)
+
+
+def start_reviews(reviews: list[tuple[int, int, int]]) -> list[FlowRun]:
+    """Start each cycle's one `annual-review` run (a second start returns the first), many at once, and tie
+    every cycle to its run in one transaction (`reviews`: review id, case id, cycle). A run that failed to
+    start is raised once the others are tied; the next pass starts it."""
+    with session() as s:
+        facts = read_cards(s, {case_id for _, case_id, _ in reviews})
+    on = today()
+    runs = start_all([review_start(facts[case_id], cycle, on) for _, case_id, cycle in reviews])
+    started = {review_id: run for (review_id, _, _), run in zip(reviews, runs, strict=True)
+               if isinstance(run, FlowRun)}
+    with session() as s:
+        tie_runs(s, {review_id: str(run.id) for review_id, run in started.items()})
+    failed = [run for run in runs if isinstance(run, BaseException)]
+    if failed:
+        raise failed[0]
+    return list(started.values())
+
+
 def start_review(reference: str, cycle: int) -> FlowRun:
     """Start the cycle's one `annual-review` run (a second start returns the first) and tie the cycle to it."""
-    run = start(reference, ANNUAL_REVIEW, name=f"{reference} review {cycle}", stage=Stage.REVIEW, cycle=cycle)
     with session() as s:
         review = get_review(s, get_case(s, reference), cycle)
-        review.flow_run_id = str(run.id)
-        s.add(review)
+        ids = (review.id, review.case_id, cycle)
+    (run,) = start_reviews([ids])
     return run
 
 
@@ -256,12 +280,12 @@ def open_due_reviews() -> list[tuple[str, int]]:
 
 @task(task_run_name="start the runs of open reviews", cache_policy=NO_CACHE)
 def start_review_runs() -> list[tuple[str, int]]:
-    """Start a run for each open review that has none (opened by the scheduler, or with `--no-run`)."""
+    """Start a run for each open review that has none (opened by the scheduler, or with `--no-run`), many at
+    once, and tie them all to their cycles in one transaction."""
     with session() as s:
-        waiting = [(c.reference, r.cycle) for c, r in open_reviews(s) if r.flow_run_id is None]
-    for reference, cycle in waiting:
-        start_review(reference, cycle)
-    return waiting
+        waiting = [(c.reference, r.cycle, (r.id, c.id, r.cycle)) for c, r in open_reviews(s) if r.flow_run_id is None]
+    start_reviews([review for _, _, review in waiting])
+    return [(reference, cycle) for reference, cycle, _ in waiting]
 
 
 @task(task_run_name="catch up review runs", cache_policy=NO_CACHE)

@@ -10,10 +10,12 @@ again, and a suspension whose key is unchanged hands back the form's answer for 
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import re
 import time
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 from uuid import UUID
 
 from prefect import get_client, get_run_logger, task
@@ -23,18 +25,18 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.context import FlowRunContext
-from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run, suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Scheduled
+from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Session
 
 from models import waiting as store
-from models.case_card import Awaited, run_tags
+from models.case_card import Awaited, CardFacts, run_tags
 from models.casework import get_case
 from models.contacts import staff_member
 from models.db import session
@@ -217,15 +219,60 @@ def case_run(reference: str, flow: str = NEEDS_ASSESSMENT) -> FlowRun | None:
     return newest_run(flow, f"case:{reference}")
 
 
+CONCURRENT_STARTS = 16  # run creations in flight at once: the Prefect client's own pool of connections
+
+
+class RunStart(NamedTuple):
+    """One run to start for a case: a run of the deployment `flow/flow` with its name, tags and parameters.
+    Its idempotency key (flow and run name) makes a second start return the first run."""
+
+    flow: str
+    name: str
+    tags: list[str]
+    parameters: dict
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.flow}:{self.name}"
+
+
+def run_start(facts: CardFacts, on: dt.date, flow: str = NEEDS_ASSESSMENT, name: str | None = None,
+              stage: str = "request", **parameters) -> RunStart:
+    """The run the case is started with: named `name` (default: its reference), tagged with its case, stage,
+    caseworker and whether it is overdue on `on`, given its reference (nothing personal)."""
+    tags = [f"case:{facts.reference}", f"stage:{stage}", *run_tags(facts, on)]
+    return RunStart(flow, name or facts.reference, tags, {"reference": facts.reference, **parameters})
+
+
 def start(reference: str, flow: str = NEEDS_ASSESSMENT, name: str | None = None, stage: str = "request",
           **parameters) -> FlowRun:
-    """Start a run of the deployment `flow/flow` for the case, once: its idempotency key (flow and run name)
-    makes a second start return the first run. Never a subflow of the caller (a scheduler's run): a subflow
-    cannot suspend."""
-    name = name or reference
-    shown = [f"case:{reference}", f"stage:{stage}", *run_tags(case_card.read(reference), today())]
-    return run_deployment(f"{flow}/{flow}", parameters={"reference": reference, **parameters}, flow_run_name=name,
-                          timeout=0, tags=shown, idempotency_key=f"{flow}:{name}", as_subflow=False)
+    """Start a run of the deployment `flow/flow` for the case, once (a second start returns the first)."""
+    (run,) = start_all([run_start(case_card.read(reference), today(), flow, name, stage, **parameters)])
+    if isinstance(run, BaseException):
+        raise run
+    return run
+
+
+def start_all(starts: list[RunStart]) -> list[FlowRun | BaseException]:
+    """Start the runs, `CONCURRENT_STARTS` at a time, each once: its idempotency key makes a repeat (or a pass
+    after a crash) return the run already made. Never a subflow of the caller (a scheduler's run): a subflow
+    cannot suspend. In the order given: each run, or the error that kept it from starting."""
+    return run_coro_as_sync(_start_all(starts)) if starts else []
+
+
+async def _start_all(starts: list[RunStart]) -> list[FlowRun | BaseException]:
+    in_flight = asyncio.Semaphore(CONCURRENT_STARTS)
+    async with get_client() as client:
+        deployments = {flow: (await client.read_deployment_by_name(f"{flow}/{flow}")).id
+                       for flow in dict.fromkeys(s.flow for s in starts)}
+
+        async def create(s: RunStart) -> FlowRun:
+            async with in_flight:
+                return await client.create_flow_run_from_deployment(
+                    deployments[s.flow], parameters=s.parameters, name=s.name, tags=s.tags,
+                    idempotency_key=s.idempotency_key)
+
+        return await asyncio.gather(*(create(s) for s in starts), return_exceptions=True)
 
 
 def settle(run_id: UUID, after: UUID | None = None, timeout: float = 120) -> FlowRun:

@@ -36,6 +36,8 @@ from tasks.review import (
     ReviewDecisionMade,
     ReviewMeetingHeld,
     ScheduleReviewMeeting,
+    start_review,
+    start_review_runs,
 )
 from tasks.waiting import paused_on, settle
 
@@ -276,6 +278,33 @@ def test_three_yearly_cycles_of_a_plan_issued_on_29_february_one_run_each(store_
         ("COMPLETED", "Completed"), ("COMPLETED", "Completed"), ("PAUSED", "Suspended")]
     assert "Due: **2026-11-02**" in briefing(run)  # the third cycle's meeting
     assert "| annual due | 2026-11-30 |" in Artifact.get(card_key(ref)).data
+
+
+def test_the_runs_of_many_open_reviews_start_at_once_each_once_and_tied_to_their_cycles(store_url, runner,
+                                                                                       monkeypatch):
+    """A term start opens many reviews: their runs are created many at a time, each named, tagged and given its
+    cycle as a single start gives it, and every cycle is tied to its run. Starting them again (the next
+    morning's pass, a pass after a crash, `ehc review open` of the same cycle) makes no second run."""
+    monkeypatch.setenv("EHC_TODAY", "2024-09-02")
+    refs = [plan_in_force(f"2018-05-0{n}", "2023-10-16", "2024-02-29") for n in range(1, 5)]  # four children
+    with session() as s:
+        for ref in refs:
+            review_cycle.open_review(s, casework.get_case(s, ref), D("2024-09-02"), "t")
+
+    assert sorted(start_review_runs.fn()) == sorted((ref, 1) for ref in refs)
+    with get_client(sync_client=True) as client:
+        for ref in refs:
+            (run_id,) = run_ids(f"{ref} review 1")
+            run = run_of(ref)  # the run the store ties the cycle to, once it has suspended
+            assert run.id == run_id and paused_on(run) == ScheduleReviewMeeting.slug()
+            created = client.read_flow_run(run_id)
+            assert created.parameters == {"reference": ref, "cycle": 1}
+            assert sorted(created.tags) == sorted([f"case:{ref}", "stage:review", "caseworker:unassigned",
+                                                   "overdue"])
+
+    assert start_review_runs.fn() == []
+    assert start_review(refs[0], 1).id == run_of(refs[0]).id
+    assert [len(run_ids(f"{ref} review 1")) for ref in refs] == [1, 1, 1, 1]
 
 
 def test_prefect_unreachable_loses_nothing_and_the_scheduler_catches_the_run_up(store_url, runner, monkeypatch):
