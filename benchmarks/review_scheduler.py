@@ -7,7 +7,7 @@ nothing opens (the daily case) and the pass on the day a sixth of the plans open
 its floor measured in the same run: the one read every pass needs (each plan in force with its open annual step
 and its child, plain rows), and for the term start that read plus one bulk INSERT of the reviews it opened.
 No Prefect: `open_due_reviews` is timed as a plain function. Starting each opened review's `annual-review` run
-(`start_review_runs`, one Prefect API call per run) is Prefect's part and not measured here.
+(`start_review_runs`) is Prefect's part, measured by `benchmarks.review_runs`.
 
     python -m benchmarks.review_scheduler            # both databases (PostgreSQL where 127.0.0.1:5432 answers)
     EHC_BENCH_SIZES=25000 python -m benchmarks.review_scheduler
@@ -37,13 +37,14 @@ TERM_START, QUIET = dt.date(2024, 4, 1), dt.date(2024, 4, 2)  # the summer term 
 SETTING = "Oakfield Primary"  # the demo directory's SENCO
 
 
-def load(url: str, plans: int) -> None:
-    """Plans in force issued over 2024 (plain INSERTs: loading, not what is measured), a third at a setting."""
+def load(url: str, plans: int, first: int = 1) -> None:
+    """Plans in force issued over 2024 (plain INSERTs: loading, not what is measured), a third at a setting;
+    numbered from `first` (children, cases and references)."""
     children, cases, steps = [], [], []
     for i in range(plans):
-        n = i + 1
+        n = first + i
         issued = dt.date(2024, 1 + i % 12, 1 + i % 28)
-        children.append({"id": n, "name": f"bench {i}", "name_key": f"bench {i}",
+        children.append({"id": n, "name": f"bench {n}", "name_key": f"bench {n}",
                          "date_of_birth": dt.date(2008 + i % 15, 1 + i % 12, 1 + i % 28)})
         cases.append({"id": n, "reference": f"EHC-2023-{n:06d}", "child_id": n, "kind": "needs_assessment",
                       "stage": Stage.PLAN_IN_FORCE, "status": CaseStatus.PLAN_IN_FORCE, "rule_set": "eng-2014.2",
