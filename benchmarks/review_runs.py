@@ -38,7 +38,7 @@ from tasks.review import start_review, start_review_runs
 from tasks.waiting import ANNUAL_REVIEW, CONCURRENT_STARTS
 
 SIZES = tuple(int(n) for n in os.environ.get("EHC_BENCH_REVIEWS", "250,500,1000").split(","))
-TERM_START = dt.date(2024, 4, 1)
+TERM_START = dt.date(2025, 1, 6)  # the spring term starts, after every plan was issued
 
 
 def open_reviews(first: int, count: int) -> list[str]:

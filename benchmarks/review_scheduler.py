@@ -46,7 +46,7 @@ def load(url: str, plans: int, first: int = 1) -> None:
         issued = dt.date(2024, 1 + i % 12, 1 + i % 28)
         children.append({"id": n, "name": f"bench {n}", "name_key": f"bench {n}",
                          "date_of_birth": dt.date(2008 + i % 15, 1 + i % 12, 1 + i % 28)})
-        cases.append({"id": n, "reference": f"EHC-2023-{n:06d}", "child_id": n, "kind": "needs_assessment",
+        cases.append({"id": n, "reference": f"EHC-2023-{n:05d}", "child_id": n, "kind": "needs_assessment",
                       "stage": Stage.PLAN_IN_FORCE, "status": CaseStatus.PLAN_IN_FORCE, "rule_set": "eng-2014.2",
                       "requested_on": dt.date(2023, 6, 1), "requester": "parent", "flags": [],
                       "plan_issued_on": issued})
