@@ -10,17 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+from uuid import uuid4
 
 import httpx
 import pytest
 from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import resume_flow_run
 from sqlmodel import select
 from typer.testing import CliRunner
 
 import cli.reviews
+import tasks.review
 from cli.main import app
 from deployments.needs_assessment import serving
 from flows.annual_review import annual_review
@@ -305,6 +308,22 @@ def test_the_runs_of_many_open_reviews_start_at_once_each_once_and_tied_to_their
     assert start_review_runs.fn() == []
     assert start_review(refs[0], 1).id == run_of(refs[0]).id
     assert [len(run_ids(f"{ref} review 1")) for ref in refs] == [1, 1, 1, 1]
+
+
+def test_a_run_that_fails_to_start_is_raised_once_the_others_are_tied(store_url, monkeypatch):
+    """A term start where the API refuses one creation: the runs made are tied to their cycles all the same, and
+    the failure is raised (the scheduler's run shows it); the next pass starts the cycle left without a run."""
+    monkeypatch.setenv("EHC_TODAY", "2024-09-02")
+    refs = [plan_in_force(f"2018-06-0{n}", "2023-10-16", "2024-02-29") for n in (1, 2)]
+    with session() as s:
+        for ref in refs:
+            review_cycle.open_review(s, casework.get_case(s, ref), D("2024-09-02"), "t")
+    made = FlowRun(flow_id=uuid4(), name=f"{refs[0]} review 1")
+    monkeypatch.setattr(tasks.review, "start_all", lambda starts: [made, httpx.ConnectError("connection refused")])
+    with pytest.raises(httpx.ConnectError):
+        start_review_runs.fn()
+    with session() as s:
+        assert [get_review(s, casework.get_case(s, ref), 1).flow_run_id for ref in refs] == [str(made.id), None]
 
 
 def test_prefect_unreachable_loses_nothing_and_the_scheduler_catches_the_run_up(store_url, runner, monkeypatch):
