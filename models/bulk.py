@@ -79,8 +79,13 @@ def with_defaults(model, rows: list[dict]) -> list[dict]:
     return [{**defaults, **row} for row in rows]
 
 
+READ = "rows read by key"  # `Session.info` entry: what `models.casework` keeps of the rows this session read
+
+
 def insert_all(s: Session, table: sa.Table, rows: list[dict]) -> None:
-    """Insert the rows, in a few statements (every row has the same keys)."""
+    """Insert the rows, in a few statements (every row has the same keys). Past the ORM: what the session kept
+    of the rows it read (`READ`) is forgotten, as it may now be incomplete."""
+    s.info.pop(READ, None)
     for batch in batches(s, rows):
         if dialect(s) == "postgresql":
             s.execute(_from_json(s, table, list(batch), list(batch[0])))

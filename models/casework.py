@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from models import people, statutory
+from models import bulk, people, statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step, name_key
 from models.errors import InputError
 from models.escalation import resolve_step_escalations
@@ -74,12 +74,25 @@ def move_stage(s: Session, case: Case, to_stage: str, actor: str, action: str, o
     s.add(case)
 
 
+def _read(s: Session, what: str) -> dict:
+    """What this session keeps of the rows it read, by key (`bulk.READ`): a case by its reference, a case's
+    steps by their keys. Neither is ever deleted, and the session's objects are the ones a query would return
+    (its identity map), so a kept one is the same as one read again; a kept object the session no longer holds
+    (rolled back) is read again, and a bulk insert past the ORM forgets them all."""
+    return s.info.setdefault(bulk.READ, {}).setdefault(what, {})
+
+
 def get_case(s: Session, reference: str) -> Case:
+    cases = _read(s, "case")
+    case = cases.get(reference)
+    if case is not None and case in s:
+        return case
     if not REFERENCE.match(reference):
         raise InputError("REF", f"{reference!r} is not a case reference of the form EHC-YYYY-NNNNN")
     case = s.exec(select(Case).where(Case.reference == reference)).first()
     if case is None:
         raise InputError("REF", f"no case {reference}")
+    cases[reference] = case
     return case
 
 
@@ -247,11 +260,17 @@ def add_step(
         step.target_on = step.due_on
     s.add(step)
     s.flush()
+    _read(s, "steps")[case.id][key] = step  # the case's steps, read by `find_step` above
     return step
 
 
 def find_step(s: Session, case: Case, key: str) -> Step | None:
-    return s.exec(select(Step).where(Step.case_id == case.id, Step.key == key)).first()
+    """The case's step `key`, or None: the case's steps read once a session (`_read`), every one by key."""
+    by_case = _read(s, "steps")
+    steps = by_case.get(case.id)
+    if steps is None or not all(step in s for step in steps.values()):
+        steps = by_case[case.id] = {step.key: step for step in s.exec(select(Step).where(Step.case_id == case.id))}
+    return steps.get(key)
 
 
 def open_steps(s: Session, case: Case) -> list[Step]:

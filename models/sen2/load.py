@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import statutory
+from models import bulk, statutory
 from models.assessment import decide_to_assess
 from models.cases import AuditEvent, Case, Child, Step, utcnow
 from models.casework import LA, MAX_AGE, add_step, close_case, complete_step, move_stage
@@ -224,6 +224,7 @@ def _references(s: Session, years: list[int]) -> list[str]:
 def _insert(s: Session, table, rows: list[dict], returning: bool = False) -> list[int]:
     if not rows:
         return []
+    s.info.pop(bulk.READ, None)  # past the ORM: what the session kept of the rows it read may be incomplete
     if returning:
         stmt = sa.insert(table.__table__).returning(table.__table__.c.id, sort_by_parameter_order=True)
         return list(s.execute(stmt, rows).scalars())
