@@ -79,7 +79,15 @@ def with_defaults(model, rows: list[dict]) -> list[dict]:
     return [{**defaults, **row} for row in rows]
 
 
-READ = "rows read by key"  # `Session.info` entry: what `models.casework` keeps of the rows this session read
+READ = "rows read by key"  # `Session.info` entry: what `kept` holds
+
+
+def kept(s: Session, what: str) -> dict:
+    """What this session keeps of the rows it read, by key (a case by its reference, a case's steps, the
+    directory's contact for a role): rows never deleted, kept as the session's own objects, which are the ones
+    a query would return (its identity map). The caller reads again a kept object the session no longer holds
+    (rolled back) and forgets what it kept when it writes such rows; a bulk insert past the ORM forgets all."""
+    return s.info.setdefault(READ, {}).setdefault(what, {})
 
 
 def insert_all(s: Session, table: sa.Table, rows: list[dict]) -> None:

@@ -74,16 +74,8 @@ def move_stage(s: Session, case: Case, to_stage: str, actor: str, action: str, o
     s.add(case)
 
 
-def _read(s: Session, what: str) -> dict:
-    """What this session keeps of the rows it read, by key (`bulk.READ`): a case by its reference, a case's
-    steps by their keys. Neither is ever deleted, and the session's objects are the ones a query would return
-    (its identity map), so a kept one is the same as one read again; a kept object the session no longer holds
-    (rolled back) is read again, and a bulk insert past the ORM forgets them all."""
-    return s.info.setdefault(bulk.READ, {}).setdefault(what, {})
-
-
 def get_case(s: Session, reference: str) -> Case:
-    cases = _read(s, "case")
+    cases = bulk.kept(s, "case")
     case = cases.get(reference)
     if case is not None and case in s:
         return case
@@ -200,7 +192,15 @@ def open_case(
 
 
 def case_exceptions(s: Session, case: Case) -> list[ClockException]:
-    return list(s.exec(select(ClockException).where(ClockException.case_id == case.id).order_by(ClockException.id)))
+    """The case's clock exceptions, read once a session (`bulk.kept`; `add_exception` forgets them) without
+    flushing first: an exception is flushed when recorded and never deleted, so nothing pending changes them."""
+    by_case = bulk.kept(s, "exceptions")
+    records = by_case.get(case.id)
+    if records is None or not all(r in s for r in records):
+        with s.no_autoflush:
+            records = by_case[case.id] = list(s.exec(select(ClockException).where(ClockException.case_id == case.id)
+                                                     .order_by(ClockException.id)))
+    return list(records)
 
 
 def _engine_exceptions(records: Iterable[ClockException], rule_id: str, rule_set: str) -> tuple[list, dict]:
@@ -260,13 +260,13 @@ def add_step(
         step.target_on = step.due_on
     s.add(step)
     s.flush()
-    _read(s, "steps")[case.id][key] = step  # the case's steps, read by `find_step` above
+    bulk.kept(s, "steps")[case.id][key] = step  # the case's steps, read by `find_step` above
     return step
 
 
 def find_step(s: Session, case: Case, key: str) -> Step | None:
-    """The case's step `key`, or None: the case's steps read once a session (`_read`), every one by key."""
-    by_case = _read(s, "steps")
+    """The case's step `key`, or None: the case's steps read once a session (`bulk.kept`), every one by key."""
+    by_case = bulk.kept(s, "steps")
     steps = by_case.get(case.id)
     if steps is None or not all(step in s for step in steps.values()):
         steps = by_case[case.id] = {step.key: step for step in s.exec(select(Step).where(Step.case_id == case.id))}
@@ -345,6 +345,7 @@ def add_exception(
                                  "outside their clocks (or is too short inside them)")
     s.add(record)
     s.flush()
+    bulk.kept(s, "exceptions").pop(case.id, None)
     recompute_deadlines(s, case)
     audit(s, case, actor, "clock exception recorded", on=start, kind=kind, start=start.isoformat(),
           end=end.isoformat(), regulation=statutory.EXCEPTION_REGULATIONS[kind])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models import bulk
 from models.addresses import validate_email
 from models.cases import AuditEvent, Contact
 from models.errors import InputError
@@ -39,13 +40,19 @@ CONTACT_COLUMNS = ("role", "organisation", "email")  # and optional `name`, `urn
 
 def find_contact(s: Session, role: str, organisation: str | None = None) -> Contact | None:
     """The contact for a role, at `organisation` where the directory has one there (a setting's own SENCO),
-    else the council's first entry for the role; None where the directory has nobody."""
+    else the council's first entry for the role; None where the directory has nobody. Read once a session
+    (`bulk.kept`; `add_contact` forgets what was read)."""
+    found = bulk.kept(s, "contact")
+    if (role, organisation) in found and (found[role, organisation] is None or found[role, organisation] in s):
+        return found[role, organisation]
+    contact = None
     if organisation is not None:
         contact = s.exec(select(Contact).where(Contact.role == role, Contact.organisation == organisation)
                          .order_by(Contact.id)).first()
-        if contact is not None:
-            return contact
-    return s.exec(select(Contact).where(Contact.role == role).order_by(Contact.id)).first()
+    if contact is None:
+        contact = s.exec(select(Contact).where(Contact.role == role).order_by(Contact.id)).first()
+    found[role, organisation] = contact
+    return contact
 
 
 def contact_for(s: Session, role: str, organisation: str | None = None) -> Contact:
@@ -83,6 +90,7 @@ def add_contact(s: Session, *, role: str, organisation: str | None, email: str, 
         contact.email, contact.name, outcome = email, name, "updated"
     s.add(contact)
     s.flush()
+    bulk.kept(s, "contact").clear()
     if setting is not None and setting.senco_contact_id != contact.id:
         set_senco(s, setting, contact)
         outcome = "updated" if outcome == "unchanged" else outcome

@@ -131,9 +131,11 @@ def escalate_many(s: Session, wanted: list[Wanted], on: dt.date) -> dict[int, tu
 
 def resolve_step_escalations(s: Session, step: Step, actor: str) -> list[Escalation]:
     """Completing or cancelling a step resolves its open escalation: the queue empties itself when the work is
-    done or no longer due."""
-    open_items = list(s.exec(select(Escalation).where(Escalation.step_id == step.id,
-                                                      col(Escalation.resolved_at).is_(None))))
+    done or no longer due. Read without flushing first: an escalation is flushed when opened (`escalate`,
+    `escalate_many`) and when removed, so none pending can change what this finds."""
+    with s.no_autoflush:
+        open_items = list(s.exec(select(Escalation).where(Escalation.step_id == step.id,
+                                                          col(Escalation.resolved_at).is_(None))))
     for item in open_items:
         item.resolved_at, item.resolved_by = utcnow(), actor
         item.resolution_note = (f"{step.key} done on {step.completed_on}" if step.status == StepStatus.DONE
