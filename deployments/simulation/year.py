@@ -2,15 +2,15 @@
 review scheduler and the deadline watch every day, and the last weeks through the real Prefect runs.
 
 **How it keeps the real flows at scale.** Every act goes through the code a caseworker's `ehc` command and the
-Prefect form run (the typed form's `record`, `tasks.waiting.record`), and each day the review scheduler's and the
-deadline watch's own functions run on the store. The acts write everything that follows from them (a decision to
-assess asks every adviser; the last advice opens the meeting), so the store is complete without a run; a run
-reads the store and catches up (`tasks.waiting`). Through the year that is all there is: a run's execution costs
-about a second of Prefect, ~7 per case, more than a large council's year can afford. For the last `live_days`
-days a Prefect server of its own runs: the review scheduler and the deadline watch run as the real flows (the
-watch's reconciliation starts the run of every case in flight, the scheduler each open review's), and each
-act wakes the case's run, executed in this process as the runner would (from the top, until it suspends on the
-next form). The year ends on a Monday morning after the 06:30 scheduler and the 07:00 watch.
+Prefect form run (the typed form's `record`, `tasks.waiting.record_in`; a day's acts in one transaction), and each
+day the review scheduler's and the deadline watch's own functions run on the store. The acts write everything that
+follows from them (a decision to assess asks every adviser; the last advice opens the meeting), so the store is
+complete without a run; a run reads the store and catches up (`tasks.waiting`). Through the year that is all there
+is: a run's execution costs about a second of Prefect, ~7 per case, more than a large council's year can afford. For
+the last `live_days` days a Prefect server of its own runs: the review scheduler and the deadline watch run as the
+real flows (the watch's reconciliation starts the run of every case in flight, the scheduler each open review's),
+and each act wakes the case's run, executed in this process as the runner would (from the top, until it suspends on
+the next form). The year ends on a Monday morning after the 06:30 scheduler and the 07:00 watch.
 
 Deterministic: the same options give the same store and the same report (drawn with `random.Random` from the
 seed and each case's key, in a stable order; no wall clock but the store's recording times)."""
