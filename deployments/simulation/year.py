@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from deployments.demo import DEMO_COUNCIL, DIRECTORY, SETTINGS
 from deployments.simulation.forms import event_for
@@ -46,8 +46,8 @@ from deployments.simulation.national import (
     draw_review,
 )
 from deployments.simulation.options import Options
-from models import assessment, casework, db, indicators, statutory
-from models.cases import Case
+from models import assessment, casework, db, indicators, people, statutory
+from models.cases import Case, Child
 from models.contacts import import_contacts
 from models.db import session
 from models.errors import InputError
@@ -55,7 +55,8 @@ from models.review import Review
 from models.schools import import_gias
 from models.sen2 import load as sen2_load
 from models.sen2 import message
-from models.vocabulary import ASSESSMENT_STAGES, CaseKind, ReviewStatus
+from models.sen2.tables import Sen2Request
+from models.vocabulary import ASSESSMENT_STAGES, CaseKind, PersonRole, ReviewStatus
 from notifications import compose
 from tasks.review import open_due_reviews, send_term_lists
 from tasks.waiting import record_in
@@ -126,7 +127,8 @@ def prepare(o: Options) -> Path:
 
 def plans_in_force(o: Options) -> bytes:
     """The council's caseload as its SEN2 return of January brings it: `plans` plans in force, each with its
-    start and (three in four) its last review, so that every review falls due in the year simulated."""
+    start and (three in four) its last review, so that every review falls due in the year simulated. SEN2
+    carries no parents: `record_families` records them after the import."""
     rng = case_rng(o.seed, "plans in force")
     persons = []
     for i in range(1, o.plans + 1):
@@ -154,6 +156,26 @@ def plans_in_force(o: Options) -> bytes:
     return message.write(message.Header(o.start.year, o.start, "990", "Y", "N"), persons)
 
 
+def record_families(s: Session, until: dt.date) -> int:
+    """The family of every imported case, as a council records it from its own case system beside the return,
+    each through `people.add_person` (validated and audited as `ehc person add` records them): a parent for
+    every child, and the young person themself where they are over compulsory school age by `until` (their
+    notices go to them, CFA s83(2)). Made-up names and addresses, in reference order; returns how many."""
+    imported = s.exec(select(Case, Child).join(Sen2Request, Sen2Request.case_id == Case.id)
+                      .join(Child, Child.id == Case.child_id).order_by(Case.reference)).all()
+    added = 0
+    for n, (case, child) in enumerate(imported, 1):
+        home = {"address": f"{n} Plan Street, Demoton", "postcode": "AB1 2DE"}
+        people.add_person(s, case, ACTOR, role=PersonRole.PARENT, name=f"Simulated Parent P{n:05d}",
+                          email=f"plan-parent{n:05d}@example.org", **home)
+        added += 1
+        if people.over_compulsory_school_age(child, until):
+            people.add_person(s, case, ACTOR, role=PersonRole.YOUNG_PERSON, name=child.name,
+                              email=f"young-person{n:05d}@example.org", **home)
+            added += 1
+    return added
+
+
 class Simulation:
     """One simulated year (`run`), its draws and its timings."""
 
@@ -175,6 +197,8 @@ class Simulation:
                     result = sen2_load.import_return(s, plans_in_force(o), o.start, ACTOR)
                 if result.faults:
                     raise RuntimeError(f"the simulated return was refused: {result.faults[0]}")
+                with session() as s:
+                    record_families(s, o.end)
         last_day = o.end - dt.timedelta(days=1)
         days = arrivals(case_rng(o.seed, "arrivals"), o.requests, o.start, last_day)
         self.profile = calibrate(o.profile, o.seed, days, last_day)
