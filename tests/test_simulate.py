@@ -17,7 +17,7 @@ from deployments.simulation.national import NATIONAL, Profile, year_request
 from deployments.simulation.options import Options
 from deployments.simulation.year import Simulation
 from models import db
-from models.vocabulary import AdviceSource
+from models.vocabulary import AdviceSource, PersonRole, Role
 
 SMALL = {"requests": 10, "plans": 4, "start": dt.date(2025, 12, 1), "days": 189, "seed": 6, "live_days": 0}
 WALL_CLOCK = ("seconds", "cases_per_minute")  # how long it took: the only part of a report that may differ
@@ -67,6 +67,22 @@ def test_the_same_seed_gives_the_same_store_and_report_and_its_figures_are_what_
     assert store["plans_in_force"] >= SMALL["plans"] and store["reviews_due"] > 0
     rows = {t: len(r) for t, r in first_store.items()}
     assert rows["case"] == SMALL["requests"] + SMALL["plans"] and rows["review"] > 0
+
+
+def test_the_families_of_imported_plans_are_recorded_so_their_review_notices_reach_them(tmp_path, own_environment):
+    Simulation(Options(**{**SMALL, "requests": 0, "plans": 12}, folder=tmp_path / "sim")).run()
+    url = os.environ["EHC_DATABASE_URL"]
+    imported = "case_id IN (SELECT case_id FROM sen2_request)"
+    with db.engine(url).connect() as conn:
+        unsent = conn.execute(sa.text(f"SELECT kind, reason FROM cannot_notify WHERE {imported} AND "
+                                      "recipient_role = :family"), {"family": Role.FAMILY}).all()
+        told = conn.execute(sa.text(f"SELECT DISTINCT p.role FROM notification_outbox o JOIN person p ON "
+                                    f"p.case_id = o.case_id AND p.email = o.recipient_email WHERE o.{imported} "
+                                    "AND o.recipient_role = :family"), {"family": Role.FAMILY}).scalars().all()
+    db.dispose_engine(url)
+    assert unsent == []
+    # the notices were made and reached them: children's parents, and young people over school age (s83(2))
+    assert sorted(told) == sorted([PersonRole.PARENT, PersonRole.YOUNG_PERSON])
 
 
 @pytest.mark.parametrize("target", [NATIONAL["pct_within_20_weeks"], 70.0])
