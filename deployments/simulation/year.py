@@ -189,6 +189,8 @@ class Simulation:
     # --- the year -------------------------------------------------------------------------------------------
 
     def run(self) -> dict:
+        """The year: the plans in force imported from the SEN2 return and their families recorded beside it
+        (`record_families`), then each day's morning runs, arriving requests and acts; returns the report."""
         o = self.o
         with self.t.spent("store"):
             self.folder = prepare(o)
