@@ -93,10 +93,11 @@ class Step(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "key", name="uq_step_case_key"),
         sa.Index("ix_step_status_due_on", "status", "due_on"),
+        sa.Index("ix_step_case_status", "case_id", "status"),  # a case's open steps: not every open step's
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
+    case_id: int = Field(foreign_key="case.id")
     key: str
     kind: str  # decision_to_assess, advice, coproduction_meeting, draft_plan, final_plan, ...
     rule_id: str | None = None  # identifier in statutory-timescales.md

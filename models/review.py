@@ -22,10 +22,11 @@ class Review(SQLModel, table=True):
     council's decision and, where it amends, the amended final plan. Personal data stays in `child`."""
 
     __table_args__ = (sa.UniqueConstraint("case_id", "cycle", name="uq_review_case_cycle"),
-                      sa.Index("ix_review_status_meeting_by", "status", "meeting_by_on"))
+                      sa.Index("ix_review_status_meeting_by", "status", "meeting_by_on"),
+                      sa.Index("ix_review_case_status", "case_id", "status"))  # a case's open review
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
+    case_id: int = Field(foreign_key="case.id")
     cycle: int
     status: str = ReviewStatus.OPEN
     stage: str = ReviewStage.OPENED
