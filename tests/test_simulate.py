@@ -17,7 +17,7 @@ from deployments.simulation.national import NATIONAL, Profile, year_request
 from deployments.simulation.options import Options
 from deployments.simulation.year import Simulation
 from models import db
-from models.vocabulary import AdviceSource, PersonRole, Role
+from models.vocabulary import AdviceSource, ClosedReason, PersonRole, Role, StepKey, StepStatus
 
 SMALL = {"requests": 10, "plans": 4, "start": dt.date(2025, 12, 1), "days": 189, "seed": 6, "live_days": 0}
 WALL_CLOCK = ("seconds", "cases_per_minute")  # how long it took: the only part of a report that may differ
@@ -83,6 +83,25 @@ def test_the_families_of_imported_plans_are_recorded_so_their_review_notices_rea
     assert unsent == []
     # the notices were made and reached them: children's parents, and young people over school age (s83(2))
     assert sorted(told) == sorted([PersonRole.PARENT, PersonRole.YOUNG_PERSON])
+
+
+def test_a_plan_decided_to_cease_ceases_once_its_appeal_window_closes(tmp_path, own_environment):
+    """A decision to cease is followed by the plan ceasing (CFA s45(3)): no case is left with the council's
+    `plan.cease` step overdue on the queues, and its review's other steps (a phase transfer) close with it."""
+    profile = dataclasses.replace(Profile(), cease=0.5)
+    o = Options(**{**SMALL, "requests": 0, "plans": 16, "days": 364}, profile=profile, folder=tmp_path / "sim")
+    Simulation(o).run()
+    url = os.environ["EHC_DATABASE_URL"]
+    with db.engine(url).connect() as conn:
+        ceased = conn.execute(sa.text("SELECT count(*) FROM \"case\" WHERE closed_reason = :ceased"),
+                              {"ceased": ClosedReason.PLAN_CEASED}).scalar()
+        overdue = conn.execute(sa.text("SELECT count(*) FROM step WHERE key = :key AND status = :open "
+                                       "AND due_on < :by"),
+                               {"key": StepKey.PLAN_CEASE, "open": StepStatus.OPEN,
+                                "by": o.end - dt.timedelta(days=21)}).scalar()
+    db.dispose_engine(url)
+    assert ceased > 0
+    assert overdue == 0
 
 
 @pytest.mark.parametrize("target", [NATIONAL["pct_within_20_weeks"], 70.0])

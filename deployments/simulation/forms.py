@@ -21,11 +21,12 @@ from tasks.review import (
     ReviewReportSent,
     ScheduleReviewMeeting,
 )
+from tasks.transfer import PlanCeased
 from tasks.waiting import CaseEvent
 
 FORMS: dict[str, type[CaseEvent]] = {form.__name__: form for form in (
     DecisionToAssess, AdviceReceived, MeetingHeld, DecisionToIssue, DraftIssued, FinalIssued, ScheduleReviewMeeting,
-    InvitationsSent, ReviewMeetingHeld, ReviewReportSent, ReviewDecisionMade, AmendedPlanIssued)}
+    InvitationsSent, ReviewMeetingHeld, ReviewReportSent, ReviewDecisionMade, AmendedPlanIssued, PlanCeased)}
 ABSENCE = "absence"
 NEXT_SETTING = "Riverside Academy"  # the demo council's secondary: where a phase transfer moves the child
 NAME_NEXT_SETTING = (ReviewDecisionMade.__name__, AmendedPlanIssued.__name__)  # they complete a cycle (reg 18)

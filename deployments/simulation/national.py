@@ -162,7 +162,8 @@ class ReviewDraw:
 def draw_review(rng: random.Random, opened_on: dt.date, annual_due_on: dt.date, p: Profile) -> ReviewDraw:
     """The setting fixes the meeting, sends the invitations two weeks before, holds it (late in one case in
     seven, as nationally); the report follows, and the council's decision (within 4 weeks of the meeting in 44%
-    of cases), and for an amendment the amended plan within 8 weeks."""
+    of cases), for an amendment the amended plan within 8 weeks, and for a decision to cease the plan ceasing
+    within two weeks of the appeal window closing (nobody appeals in the simulation)."""
     u_held, u_in_4, u_decision = rng.random(), rng.random(), rng.random()
     schedule_on = working(_days(opened_on, rng.randint(3, 15)))
     fixed = max(_days(annual_due_on, -rng.randint(1, 40)), _days(schedule_on, 15))
@@ -184,6 +185,10 @@ def draw_review(rng: random.Random, opened_on: dt.date, annual_due_on: dt.date, 
     acts.append(Act(decided, "ReviewDecisionMade", {"decision": decision}))
     if decision == ReviewDecision.AMEND:
         acts.append(Act(working(_days(decided, amended_gap)), "AmendedPlanIssued"))
+    cease_gap = rng.randint(1, 10)  # drawn last: the draws before it are as they were
+    if decision == ReviewDecision.CEASE:  # the plan ceases once the appeal window closes unappealed (CFA s45(3))
+        closes = statutory.deadline("appeal.register", decided).due
+        acts.append(Act(working(_days(closes, cease_gap)), "PlanCeased"))
     return ReviewDraw(acts, meeting, decided, decision)
 
 
