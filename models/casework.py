@@ -17,7 +17,7 @@ from models import bulk, people, statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step, name_key
 from models.errors import InputError
 from models.escalation import resolve_step_escalations
-from models.review import Review
+from models.review import Review, reviews_by_case
 from models.settings import settings
 from models.text import NAME_MAX, NOTE_MAX, clean
 from models.vocabulary import (
@@ -271,6 +271,31 @@ def find_step(s: Session, case: Case, key: str) -> Step | None:
     if steps is None or not all(step in s for step in steps.values()):
         steps = by_case[case.id] = {step.key: step for step in s.exec(select(Step).where(Step.case_id == case.id))}
     return steps.get(key)
+
+
+def read_cases(s: Session, references: Iterable[str]) -> None:
+    """Read the cases and what an act on each reads (its child, steps, reviews, people and clock exceptions)
+    in one query each, kept for the session as `get_case`, `find_step`, `reviews_of`, `people_of` and
+    `case_exceptions` keep what they read (the children so that `child_of` finds them in the session): many
+    acts in one session, a simulated day's, read each case once."""
+    cases = bulk.kept(s, "case")
+    read: list[Case] = []
+    for batch in bulk.batches(s, sorted({r for r in references if r not in cases or cases[r] not in s})):
+        read += s.exec(select(Case).where(bulk.among(s, col(Case.reference), batch)))
+    children, steps, exceptions = bulk.kept(s, "child"), bulk.kept(s, "steps"), bulk.kept(s, "exceptions")
+    for case in read:
+        cases[case.reference], steps[case.id], exceptions[case.id] = case, {}, []
+    for batch in bulk.batches(s, [case.child_id for case in read]):
+        children.update((child.id, child) for child in s.exec(select(Child).where(bulk.among(s, col(Child.id), batch))))
+    ids = [case.id for case in read]
+    for batch in bulk.batches(s, ids):
+        for step in s.exec(select(Step).where(bulk.among(s, col(Step.case_id), batch))):
+            steps[step.case_id][step.key] = step
+        for record in s.exec(select(ClockException).where(bulk.among(s, col(ClockException.case_id), batch))
+                             .order_by(ClockException.id)):
+            exceptions[record.case_id].append(record)
+    reviews_by_case(s, ids)
+    people.people_of(s, ids)
 
 
 def open_steps(s: Session, case: Case) -> list[Step]:

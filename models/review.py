@@ -9,6 +9,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models import bulk
 from models.cases import Case, Step, utcnow
 from models.contacts import contact_for
 from models.errors import InputError
@@ -64,24 +65,37 @@ class Review(SQLModel, table=True):
 # --- named queries ---------------------------------------------------------------------------------
 
 
+def reviews_by_case(s: Session, case_ids: list[int] | set[int]) -> dict[int, list[Review]]:
+    """Each case's reviews by cycle, read once a session for the cases not read yet (one query; `bulk.kept`:
+    `open_review` forgets the case's when it adds one, a bulk insert forgets all). Their status and dates are
+    the session's own objects', pending changes included, as a query after its autoflush would give."""
+    by_case = bulk.kept(s, "reviews")
+    unread = [cid for cid in case_ids if cid not in by_case or not all(r in s for r in by_case[cid])]
+    for batch in bulk.batches(s, unread):
+        read: dict[int, list[Review]] = {cid: [] for cid in batch}
+        for review in s.exec(select(Review).where(bulk.among(s, col(Review.case_id), batch)).order_by(Review.cycle)):
+            read[review.case_id].append(review)
+        by_case.update(read)
+    return {cid: list(by_case[cid]) for cid in case_ids}
+
+
 def reviews_of(s: Session, case: Case) -> list[Review]:
-    return list(s.exec(select(Review).where(Review.case_id == case.id).order_by(Review.cycle)))
+    return reviews_by_case(s, [case.id])[case.id]
 
 
 def current_review(s: Session, case: Case) -> Review | None:
     """The case's latest review cycle, open or not."""
-    return s.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.cycle).desc())).first()
+    reviews = reviews_of(s, case)
+    return reviews[-1] if reviews else None
 
 
 def get_review(s: Session, case: Case, cycle: int | None = None) -> Review:
     """The given cycle's review, or the current open one; InputError when there is none."""
-    query = select(Review).where(Review.case_id == case.id)
-    query = query.where(Review.cycle == cycle) if cycle else query.where(Review.status == ReviewStatus.OPEN)
-    review = s.exec(query.order_by(col(Review.cycle).desc())).first()
-    if review is None:
-        what = f"review {cycle}" if cycle else "open review"
-        raise InputError("REF", f"{case.reference} has no {what} (open one with `ehc review open`)")
-    return review
+    found = [r for r in reviews_of(s, case) if (r.cycle == cycle if cycle else r.status == ReviewStatus.OPEN)]
+    if found:
+        return found[-1]
+    what = f"review {cycle}" if cycle else "open review"
+    raise InputError("REF", f"{case.reference} has no {what} (open one with `ehc review open`)")
 
 
 def cycle_steps(s: Session, review: Review) -> list[Step]:

@@ -376,9 +376,9 @@ def open_review(s: Session, case: Case, on: dt.date, actor: str, setting: str | 
     setting = optional(setting, "--setting", NAME_MAX)
     if case.status != CaseStatus.PLAN_IN_FORCE:
         raise InputError("REF", f"{case.reference} has no plan in force")
-    existing = s.exec(select(Review).where(Review.case_id == case.id, Review.status == ReviewStatus.OPEN)).first()
-    if existing is not None:
-        return existing
+    existing = [r for r in reviews_of(s, case) if r.status == ReviewStatus.OPEN]
+    if existing:
+        return existing[-1]
     annual = s.exec(select(Step).where(Step.case_id == case.id, Step.kind == StepKind.ANNUAL_REVIEW,
                                        Step.status == StepStatus.OPEN).order_by(col(Step.id).desc())).first()
     if annual is None:
@@ -389,6 +389,7 @@ def open_review(s: Session, case: Case, on: dt.date, actor: str, setting: str | 
     review.setting = setting or review.setting
     s.add(review)
     s.flush()
+    bulk.kept(s, "reviews").pop(case.id, None)  # read again with this one (`reviews_by_case`)
     _put_meeting_step(s, case, review, on)
     if review.phase_transfer:
         _put_transfer_step(s, case, review, on)

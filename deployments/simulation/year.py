@@ -287,11 +287,13 @@ class Simulation:
 
     def acts(self, day: dt.date) -> None:
         """The day's acts, case by case in reference order, each as its `ehc` command records it (the form's
-        own `record` and its notices), all in one transaction for the day, each act in a savepoint of its own
-        so an act the engine refuses leaves nothing of itself; the runs are woken once the day is written."""
-        recorded = []
+        own `record` and its notices), all in one transaction for the day (the day's cases read at its start,
+        `casework.read_cases`), each act in a savepoint of its own so an act the engine refuses leaves nothing of
+        itself; the runs are woken once the day is written."""
+        recorded, todays = [], sorted(self.agenda.pop(day, []), key=lambda a: (a[0], a[1]))
         with self.t.spent("store"), session() as s:
-            for reference, _seq, act in sorted(self.agenda.pop(day, []), key=lambda a: (a[0], a[1])):
+            casework.read_cases(s, [reference for reference, _seq, _act in todays])
+            for reference, _seq, act in todays:
                 try:
                     with s.begin_nested():
                         event = event_for(s, reference, act, ACTOR)
