@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from models import bulk, people, statutory
 from models.cases import AuditEvent, Case, Child, ClockException, Step, name_key
 from models.errors import InputError
-from models.escalation import resolve_step_escalations
+from models.escalation import open_escalations, resolve_step_escalations
 from models.review import Review, reviews_by_case
 from models.settings import settings
 from models.text import NAME_MAX, NOTE_MAX, clean
@@ -244,7 +244,8 @@ def add_step(
     facts: dict | None = None,
     details: dict | None = None,
 ) -> Step:
-    """Create a step once: a second call with the same key returns the existing step unchanged."""
+    """Create a step once: a second call with the same key returns the existing step unchanged. Its date is the
+    rule's from `start`, or `due` where given (a local target, or a rule's limit counted back from a later event)."""
     existing = find_step(s, case, key)
     if existing is not None:
         return existing
@@ -253,7 +254,7 @@ def add_step(
     step = Step(case_id=case.id, key=key, kind=kind, rule_id=rule_id, source=source, role=role,
                 organisation=organisation, contact_id=contact_id, started_on=start, due_on=due or start,
                 details={**(details or {}), **({"facts": facts} if facts else {})})
-    if rule_id is not None:
+    if due is None:
         d = compute_due(s, case, rule_id, start, facts)
         step.due_on, step.target_on, step.disapplied = d.due, d.target, d.disapplied
     else:
@@ -274,10 +275,10 @@ def find_step(s: Session, case: Case, key: str) -> Step | None:
 
 
 def read_cases(s: Session, references: Iterable[str]) -> None:
-    """Read the cases and what an act on each reads (its child, steps, reviews, people and clock exceptions)
-    in one query each, kept for the session as `get_case`, `find_step`, `reviews_of`, `people_of` and
-    `case_exceptions` keep what they read (the children so that `child_of` finds them in the session): many
-    acts in one session, a simulated day's, read each case once."""
+    """Read the cases and what an act on each reads (its child, steps, reviews, people, clock exceptions and
+    open escalations) in one query each, kept for the session as `get_case`, `find_step`, `reviews_of`,
+    `people_of`, `case_exceptions` and `open_escalations` keep what they read (the children so that
+    `child_of` finds them in the session): many acts in one session, a simulated day's, read each case once."""
     cases = bulk.kept(s, "case")
     read: list[Case] = []
     for batch in bulk.batches(s, sorted({r for r in references if r not in cases or cases[r] not in s})):
@@ -296,6 +297,7 @@ def read_cases(s: Session, references: Iterable[str]) -> None:
             exceptions[record.case_id].append(record)
     reviews_by_case(s, ids)
     people.people_of(s, ids)
+    open_escalations(s, ids)
 
 
 def open_steps(s: Session, case: Case) -> list[Step]:

@@ -25,6 +25,7 @@ QUEUE_BY_ROLE = {
     Role.EDUCATIONAL_PSYCHOLOGIST: Queue.PRINCIPAL_EP,
 }
 DEFAULT_QUEUE = Queue.SEN_TEAM_MANAGER
+KEPT = "escalations"  # `bulk.kept`: each case's open escalations, by case id
 QUEUES = tuple(Queue)
 
 
@@ -80,6 +81,7 @@ def escalate(s: Session, *, queue: str, case_id: int, step_id: int, tier: int,
     current = open_escalation(s, step_id)
     if current is None:
         current = Escalation(queue=queue, case_id=case_id, step_id=step_id, tier=tier, opened_on=on)
+        bulk.kept(s, KEPT).pop(case_id, None)  # read again with this one (`open_escalations`)
         try:
             with s.begin_nested():
                 s.add(current)
@@ -107,6 +109,7 @@ def escalate_many(s: Session, wanted: list[Wanted], on: dt.date) -> dict[int, tu
     if not wanted:
         return {}
     s.flush()
+    bulk.kept(s, KEPT).clear()  # past the ORM: read again (`open_escalations`)
     e = Escalation.__table__
     rows = [{"queue": w.queue, "case_id": w.case_id, "step_id": w.step_id, "tier": w.tier, "opened_on": on,
              "opened_at": utcnow()} for w in wanted]
@@ -129,13 +132,27 @@ def escalate_many(s: Session, wanted: list[Wanted], on: dt.date) -> dict[int, tu
     return {step_id: (ids[step_id], changes.get(step_id)) for step_id in step_ids}
 
 
+def open_escalations(s: Session, case_ids: list[int]) -> dict[int, list[Escalation]]:
+    """Each case's open escalations, read once a session for the cases not read yet (one query; `bulk.kept`:
+    opening one or many forgets them) without flushing first: an escalation is flushed when opened (`escalate`,
+    `escalate_many`) and when removed, so none pending can change what this finds."""
+    by_case = bulk.kept(s, KEPT)
+    unread = [cid for cid in case_ids if cid not in by_case or not all(e in s for e in by_case[cid])]
+    with s.no_autoflush:
+        for batch in bulk.batches(s, unread):
+            read: dict[int, list[Escalation]] = {cid: [] for cid in batch}
+            for item in s.exec(select(Escalation).where(bulk.among(s, col(Escalation.case_id), batch),
+                                                        col(Escalation.resolved_at).is_(None))):
+                read[item.case_id].append(item)
+            by_case.update(read)
+    return {cid: list(by_case[cid]) for cid in case_ids}
+
+
 def resolve_step_escalations(s: Session, step: Step, actor: str) -> list[Escalation]:
     """Completing or cancelling a step resolves its open escalation: the queue empties itself when the work is
-    done or no longer due. Read without flushing first: an escalation is flushed when opened (`escalate`,
-    `escalate_many`) and when removed, so none pending can change what this finds."""
-    with s.no_autoflush:
-        open_items = list(s.exec(select(Escalation).where(Escalation.step_id == step.id,
-                                                          col(Escalation.resolved_at).is_(None))))
+    done or no longer due."""
+    open_items = [item for item in open_escalations(s, [step.case_id])[step.case_id]
+                  if item.step_id == step.id and item.resolved_at is None]
     for item in open_items:
         item.resolved_at, item.resolved_by = utcnow(), actor
         item.resolution_note = (f"{step.key} done on {step.completed_on}" if step.status == StepStatus.DONE

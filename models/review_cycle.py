@@ -341,8 +341,9 @@ def _put_step(s: Session, case: Case, *, key: str, kind: str, rule_id: str, rule
         details["facts"] = facts
     step = find_step(s, case, key)
     if step is None:
-        step = add_step(s, case, key=key, kind=kind, role=role, start=start, due=due, **who)
-    elif step.status != StepStatus.OPEN:
+        return add_step(s, case, key=key, kind=kind, role=role, start=start, rule_id=rule_id, due=due,
+                        details=details, **who)
+    if step.status != StepStatus.OPEN:
         return step
     kept = {k: v for k, v in step.details.items() if k not in ("counted_back_from", "facts")}
     step.rule_id, step.started_on, step.due_on, step.target_on = rule_id, start, due, due
