@@ -145,14 +145,13 @@ def open_escalations(s: Session, case_ids: list[int]) -> dict[int, list[Escalati
                                                         col(Escalation.resolved_at).is_(None))):
                 read[item.case_id].append(item)
             by_case.update(read)
-    return {cid: list(by_case[cid]) for cid in case_ids}
+    return {cid: [item for item in by_case[cid] if item.resolved_at is None] for cid in case_ids}
 
 
 def resolve_step_escalations(s: Session, step: Step, actor: str) -> list[Escalation]:
     """Completing or cancelling a step resolves its open escalation: the queue empties itself when the work is
     done or no longer due."""
-    open_items = [item for item in open_escalations(s, [step.case_id])[step.case_id]
-                  if item.step_id == step.id and item.resolved_at is None]
+    open_items = [item for item in open_escalations(s, [step.case_id])[step.case_id] if item.step_id == step.id]
     for item in open_items:
         item.resolved_at, item.resolved_by = utcnow(), actor
         item.resolution_note = (f"{step.key} done on {step.completed_on}" if step.status == StepStatus.DONE
