@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -88,6 +88,21 @@ def kept(s: Session, what: str) -> dict:
     a query would return (its identity map). The caller reads again a kept object the session no longer holds
     (rolled back) and forgets what it kept when it writes such rows; a bulk insert past the ORM forgets all."""
     return s.info.setdefault(READ, {}).setdefault(what, {})
+
+
+def kept_by_case(s: Session, what: str, case_ids: Iterable[int], read: Callable[[Sequence[int]], Iterable]) -> dict:
+    """Each case's rows of `what` (objects with a `case_id`), in the order `read` gives them: read once a session
+    for the cases not read yet, a batch of case ids at a time, and kept (`kept`); read again for a case whose
+    kept rows the session no longer holds all of. The caller forgets a case's when it adds one of its rows."""
+    by_case = kept(s, what)
+    case_ids = list(case_ids)
+    unread = [cid for cid in case_ids if cid not in by_case or not all(row in s for row in by_case[cid])]
+    for batch in batches(s, unread):
+        found: dict[int, list] = {cid: [] for cid in batch}
+        for row in read(batch):
+            found[row.case_id].append(row)
+        by_case.update(found)
+    return {cid: list(by_case[cid]) for cid in case_ids}
 
 
 def insert_all(s: Session, table: sa.Table, rows: list[dict]) -> None:

@@ -133,19 +133,13 @@ def escalate_many(s: Session, wanted: list[Wanted], on: dt.date) -> dict[int, tu
 
 
 def open_escalations(s: Session, case_ids: list[int]) -> dict[int, list[Escalation]]:
-    """Each case's open escalations, read once a session for the cases not read yet (one query; `bulk.kept`:
-    opening one or many forgets them) without flushing first: an escalation is flushed when opened (`escalate`,
-    `escalate_many`) and when removed, so none pending can change what this finds."""
-    by_case = bulk.kept(s, KEPT)
-    unread = [cid for cid in case_ids if cid not in by_case or not all(e in s for e in by_case[cid])]
+    """Each case's open escalations, read once a session (`bulk.kept_by_case`: opening one or many forgets them)
+    without flushing first: an escalation is flushed when opened (`escalate`, `escalate_many`) and when removed,
+    so none pending can change what this finds."""
     with s.no_autoflush:
-        for batch in bulk.batches(s, unread):
-            read: dict[int, list[Escalation]] = {cid: [] for cid in batch}
-            for item in s.exec(select(Escalation).where(bulk.among(s, col(Escalation.case_id), batch),
-                                                        col(Escalation.resolved_at).is_(None))):
-                read[item.case_id].append(item)
-            by_case.update(read)
-    return {cid: [item for item in by_case[cid] if item.resolved_at is None] for cid in case_ids}
+        by_case = bulk.kept_by_case(s, KEPT, case_ids, lambda batch: s.exec(select(Escalation).where(
+            bulk.among(s, col(Escalation.case_id), batch), col(Escalation.resolved_at).is_(None))))
+    return {cid: [item for item in items if item.resolved_at is None] for cid, items in by_case.items()}
 
 
 def resolve_step_escalations(s: Session, step: Step, actor: str) -> list[Escalation]:

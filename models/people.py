@@ -134,16 +134,10 @@ def update_person(s: Session, case: Case, person_id: int, actor: str, **changes)
 
 
 def people_of(s: Session, case_ids: list[int] | set[int]) -> dict[int, list[Person]]:
-    """The people of each case, by case id, in the order they were recorded: read once a session for the cases
-    not read yet (one query; `bulk.kept`: `add_person` forgets the case's, a bulk insert forgets all)."""
-    by_case = bulk.kept(s, "people")
-    unread = [cid for cid in case_ids if cid not in by_case or not all(p in s for p in by_case[cid])]
-    for batch in bulk.batches(s, unread):
-        read: dict[int, list[Person]] = {cid: [] for cid in batch}
-        for person in s.exec(select(Person).where(bulk.among(s, col(Person.case_id), batch)).order_by(Person.id)):
-            read[person.case_id].append(person)
-        by_case.update(read)
-    return {cid: list(by_case[cid]) for cid in case_ids}
+    """The people of each case, by case id, in the order they were recorded: read once a session
+    (`bulk.kept_by_case`: `add_person` forgets the case's, a bulk insert forgets all)."""
+    return bulk.kept_by_case(s, "people", case_ids, lambda batch: s.exec(
+        select(Person).where(bulk.among(s, col(Person.case_id), batch)).order_by(Person.id)))
 
 
 def compulsory_school_age_ends(dob: dt.date) -> dt.date:

@@ -66,17 +66,11 @@ class Review(SQLModel, table=True):
 
 
 def reviews_by_case(s: Session, case_ids: list[int] | set[int]) -> dict[int, list[Review]]:
-    """Each case's reviews by cycle, read once a session for the cases not read yet (one query; `bulk.kept`:
-    `open_review` forgets the case's when it adds one, a bulk insert forgets all). Their status and dates are
-    the session's own objects', pending changes included, as a query after its autoflush would give."""
-    by_case = bulk.kept(s, "reviews")
-    unread = [cid for cid in case_ids if cid not in by_case or not all(r in s for r in by_case[cid])]
-    for batch in bulk.batches(s, unread):
-        read: dict[int, list[Review]] = {cid: [] for cid in batch}
-        for review in s.exec(select(Review).where(bulk.among(s, col(Review.case_id), batch)).order_by(Review.cycle)):
-            read[review.case_id].append(review)
-        by_case.update(read)
-    return {cid: list(by_case[cid]) for cid in case_ids}
+    """Each case's reviews by cycle, read once a session (`bulk.kept_by_case`: `open_review` forgets the case's
+    when it adds one, a bulk insert forgets all). Their status and dates are the session's own objects', pending
+    changes included, as a query after its autoflush would give."""
+    return bulk.kept_by_case(s, "reviews", case_ids, lambda batch: s.exec(
+        select(Review).where(bulk.among(s, col(Review.case_id), batch)).order_by(Review.cycle)))
 
 
 def reviews_of(s: Session, case: Case) -> list[Review]:
