@@ -23,6 +23,7 @@ from models.vocabulary import PARENTAL_ROLES, Channel, PersonRole, Prefers
 
 NEEDS = {"interpreter": "interpreter", "easy read": "easy_read", "large print": "large_print"}
 LANGUAGE = "language:"  # `--needs "language:Polish, interpreter"`
+KEPT = "people"  # `bulk.kept`: each case's people, by case id
 
 
 class Person(SQLModel, table=True):
@@ -107,7 +108,7 @@ def add_person(s: Session, case: Case, actor: str, **fields) -> Person:
     _check_young_person(person)
     s.add(person)
     s.flush()
-    bulk.kept(s, "people").pop(case.id, None)  # read again with this one (`people_of`)
+    bulk.kept(s, KEPT).pop(case.id, None)  # read again with this one (`people_of`)
     s.add(AuditEvent(case_id=case.id, actor=actor, action="person added",
                      detail={"person": person.id, "role": person.role}))
     return person
@@ -136,7 +137,7 @@ def update_person(s: Session, case: Case, person_id: int, actor: str, **changes)
 def people_of(s: Session, case_ids: list[int] | set[int]) -> dict[int, list[Person]]:
     """The people of each case, by case id, in the order they were recorded: read once a session
     (`bulk.kept_by_case`: `add_person` forgets the case's, a bulk insert forgets all)."""
-    return bulk.kept_by_case(s, "people", case_ids, lambda batch: s.exec(
+    return bulk.kept_by_case(s, KEPT, case_ids, lambda batch: s.exec(
         select(Person).where(bulk.among(s, col(Person.case_id), batch)).order_by(Person.id)))
 
 

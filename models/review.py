@@ -62,6 +62,9 @@ class Review(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
 
 
+KEPT = "reviews"  # `bulk.kept`: each case's reviews, by case id
+
+
 # --- named queries ---------------------------------------------------------------------------------
 
 
@@ -69,7 +72,7 @@ def reviews_by_case(s: Session, case_ids: list[int] | set[int]) -> dict[int, lis
     """Each case's reviews by cycle, read once a session (`bulk.kept_by_case`: `open_review` forgets the case's
     when it adds one, a bulk insert forgets all). Their status and dates are the session's own objects', pending
     changes included, as a query after its autoflush would give."""
-    return bulk.kept_by_case(s, "reviews", case_ids, lambda batch: s.exec(
+    return bulk.kept_by_case(s, KEPT, case_ids, lambda batch: s.exec(
         select(Review).where(bulk.among(s, col(Review.case_id), batch)).order_by(Review.cycle)))
 
 

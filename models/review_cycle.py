@@ -23,6 +23,7 @@ from models.casework import LA, add_step, audit, child_of, complete_step, comput
 from models.contacts import contact_for
 from models.errors import InputError
 from models.notice import Notice, NoticeKind, Recipient
+from models.review import KEPT as KEPT_REVIEWS
 from models.review import Review, get_review, reviews_of
 from models.school_terms import term_of
 from models.settings import today as clock_today
@@ -390,7 +391,7 @@ def open_review(s: Session, case: Case, on: dt.date, actor: str, setting: str | 
     review.setting = setting or review.setting
     s.add(review)
     s.flush()
-    bulk.kept(s, "reviews").pop(case.id, None)  # read again with this one (`reviews_by_case`)
+    bulk.kept(s, KEPT_REVIEWS).pop(case.id, None)  # read again with this one (`reviews_by_case`)
     _put_meeting_step(s, case, review, on)
     if review.phase_transfer:
         _put_transfer_step(s, case, review, on)
