@@ -72,7 +72,7 @@ def main() -> None:
     for name in ("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL"):
         os.environ.setdefault(name, "WARNING")
     from deployments.simulation.options import Options
-    from deployments.simulation.year import Simulation
+    from deployments.simulation.year import Simulation, store_parts
 
     with tempfile.TemporaryDirectory(prefix="ehc-council-year-") as tmp:
         reference = machine_reference(Path(tmp))
@@ -86,7 +86,7 @@ def main() -> None:
           f"{(o.end - o.start).days} days, live days {args.live_days}")
     print(f"  wall {s['total'] / 60:.1f} min (goal <= {GOAL_MINUTES:.0f} min at {FULL_REQUESTS} / {FULL_PLANS}); "
           f"{r['cases_per_minute']} cases a minute (requests and reviews opened)")
-    print(f"  Prefect {s['prefect']:.0f} s, the store {s['store']:.0f} s, our code {s['ours']:.0f} s"
+    print(f"  Prefect {s['prefect']:.0f} s, the store {s['store']:.0f} s ({store_parts(s)}), our code {s['ours']:.0f} s"
           + "".join(f"; {k} {v:.0f} s" for k, v in s.items() if k.startswith("prefect: ")))
     print(f"  machine reference {reference:.2f} s ({REFERENCE_ACTS:,} acts' worth of ORM writes in savepoints, "
           f"`machine_reference`): the year took {s['total'] / reference:,.0f} references")

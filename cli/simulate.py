@@ -81,9 +81,11 @@ def print_report(r: dict, o: Options) -> None:
     if r["runs"]:
         states = ", ".join(f"{k}: {v}" for k, v in r["runs"]["states"].items())
         console.print(f"Runs: {states}; executions in this process {r['runs']['executions']}", highlight=False)
+    from deployments.simulation.year import store_parts  # imported with Prefect, once QUIET is set (above)
+
     s = r["seconds"]
     console.print(f"{r['cases_per_minute']} cases a minute (requests and reviews); {s['total']:.0f} s: Prefect "
-                  f"{s['prefect']:.0f} s, the store {s['store']:.0f} s, our code {s['ours']:.0f} s"
+                  f"{s['prefect']:.0f} s, the store {s['store']:.0f} s ({store_parts(s)}), our code {s['ours']:.0f} s"
                   + "".join(f"; {k} {v:.0f} s" for k, v in s.items() if k.startswith("prefect: ")), highlight=False)
     folder = o.folder.resolve()
     if o.live_days:

@@ -69,8 +69,8 @@ SCRATCH_CACHE_KIB = 256 * 1024
 @dataclass
 class Timings:
     """Seconds spent, by where: Prefect (its server, API calls, flow and task runs with what they run inside),
-    the store (acts, the watch, the scheduler, the import, the report's queries), and our own code (drawing,
-    the driver, the progress bar): the rest of the wall time."""
+    the store (the import, the scheduler, the watch, the requests, the acts, the report's queries: each also kept
+    as `store: <part>`), and our own code (drawing, the driver, the progress bar): the rest of the wall time."""
 
     seconds: Counter = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
@@ -83,6 +83,12 @@ class Timings:
         finally:
             self.seconds[part] += time.perf_counter() - t
 
+    @contextmanager
+    def store(self, part: str) -> Iterator[None]:
+        """Time in the store, counted in total and as `store: <part>`."""
+        with self.spent("store"), self.spent(f"store: {part}"):
+            yield
+
     def total(self) -> float:
         return time.perf_counter() - self.started
 
@@ -90,7 +96,12 @@ class Timings:
         total = self.total()
         return {"prefect": self.seconds["prefect"], "store": self.seconds["store"],
                 "ours": total - self.seconds["prefect"] - self.seconds["store"], "total": total,
-                **{k: v for k, v in sorted(self.seconds.items()) if k.startswith("prefect: ")}}
+                **{k: v for k, v in sorted(self.seconds.items()) if k.startswith(("prefect: ", "store: "))}}
+
+
+def store_parts(seconds: dict) -> str:
+    """The store's time by part, as printed: "scheduler 90 s, watch 130 s, …"."""
+    return ", ".join(f"{k.removeprefix('store: ')} {v:.0f} s" for k, v in seconds.items() if k.startswith("store: "))
 
 
 @dataclass
@@ -200,7 +211,7 @@ class Simulation:
         """The year: the plans in force imported from the SEN2 return and their families recorded beside it
         (`record_families`), then each day's morning runs, arriving requests and acts; returns the report."""
         o = self.o
-        with self.t.spent("store"):
+        with self.t.store("import"):
             self.folder = prepare(o)
             if o.plans:
                 with session() as s:
@@ -248,10 +259,10 @@ class Simulation:
         if self.live is not None:
             self.live.scheduler()
         else:
-            with self.t.spent("store"):
+            with self.t.store("scheduler"):
                 open_due_reviews.fn()
                 send_term_lists.fn()
-        with self.t.spent("store"), session() as s:
+        with self.t.store("scheduler"), session() as s:
             opened = s.exec(_opened_on(day)).all()
         for reference, cycle, annual_due_on in opened:
             draw = draw_review(case_rng(self.o.seed, f"{reference}:review:{cycle}"), day, annual_due_on, self.profile)
@@ -262,12 +273,12 @@ class Simulation:
             if self.live is not None:
                 self.live.watch(day)
             else:
-                with self.t.spent("store"):
+                with self.t.store("watch"):
                     run_watch(day)
 
     def request(self, day: dt.date) -> None:
         """A request arrives: the case opened with its parent, as `ehc case open` does; its pathway drawn."""
-        with self.t.spent("store"), session() as s:
+        with self.t.store("requests"), session() as s:
             n = len(self.drawn.pathways) + 1
             rng = case_rng(self.o.seed, f"request:{n}")
             dob = born(rng, day)
@@ -291,7 +302,7 @@ class Simulation:
         `casework.read_cases`), each act in a savepoint of its own so an act the engine refuses leaves nothing of
         itself; the runs are woken once the day is written."""
         recorded, todays = [], sorted(self.agenda.pop(day, []), key=lambda a: (a[0], a[1]))
-        with self.t.spent("store"), session() as s:
+        with self.t.store("acts"), session() as s:
             casework.read_cases(s, [reference for reference, _seq, _act in todays])
             for reference, _seq, act in todays:
                 try:
@@ -311,7 +322,7 @@ class Simulation:
     def report(self) -> dict:
         o = self.o
         period = indicators.Period(o.start, o.end)
-        with self.t.spent("store"), db.engine().connect() as conn:
+        with self.t.store("report"), db.engine().connect() as conn:
             got = indicators.indicators(conn, period)
         drawn = self.drawn_figures(period)
         store = {"requests": got["requests"], "refused": got["requests_by_outcome"]["refused"],
@@ -354,7 +365,7 @@ class Simulation:
                 "reviews_opened": len(self.drawn.reviews)}
 
     def in_flight(self) -> dict:
-        with self.t.spent("store"), session() as s:
+        with self.t.store("report"), session() as s:
             open_reviews = s.exec(_open_reviews()).one()
             open_requests = s.exec(_open_requests()).one()
         return {"requests": open_requests, "reviews": open_reviews}
