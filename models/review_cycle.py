@@ -218,14 +218,23 @@ class _Plan(NamedTuple):
     year_group_offset: int
 
 
+def _without_open_review():
+    """The plans in force with no review open (a plan's next cycle opens only once its last has closed): their
+    case ids, for a WHERE (the index on review (case_id, status) answers the NOT EXISTS)."""
+    c, rv = Case.__table__.c, Review.__table__.c
+    open_review = sa.select(rv.id).where(rv.case_id == c.id, rv.status == ReviewStatus.OPEN)
+    return sa.select(c.id).where(c.status == CaseStatus.PLAN_IN_FORCE, ~open_review.exists())
+
+
 def _plans_in_force(s: Session) -> list[_Plan]:
-    """Each plan in force with its latest open annual step and its child, as plain rows (one query)."""
+    """Each plan in force with no open review, with its latest open annual step and its child, as plain rows
+    (one query)."""
     c, st, ch = Case.__table__.c, Step.__table__.c, Child.__table__.c
     query = (sa.select(c.id, c.reference, c.stage, c.rule_set, st.id, st.key, st.started_on, st.due_on,
                        ch.date_of_birth, ch.year_group_offset)
              .select_from(Case.__table__).join(Step.__table__, st.case_id == c.id)
              .join(Child.__table__, ch.id == c.child_id)
-             .where(c.status == CaseStatus.PLAN_IN_FORCE, st.kind == StepKind.ANNUAL_REVIEW,
+             .where(c.id.in_(_without_open_review()), st.kind == StepKind.ANNUAL_REVIEW,
                     st.status == StepStatus.OPEN)
              .order_by(c.id, st.id))
     latest = {row[0]: row for row in s.connection().execute(query)}  # a case's latest open annual step
@@ -237,21 +246,21 @@ def open_due_reviews(s: Session, on: dt.date, actor: str) -> list[tuple[str, int
     term its meeting falls due in), set-based. One read of the plans in force and one of their reviews; each
     plan with no open review has its cycle planned from dates asked of `models.statutory` once each; the
     reviews opening, their steps and stage moves are written in bulk. A case with a clock exception recorded,
-    or a step of the cycle already written, is opened by `open_review` itself."""
+    or a step of the cycle already written, is opened by `open_review` itself. Plans with a review open are
+    left out in the query, so a day reads only the plans that could open one."""
     plans = _plans_in_force(s)
     rv = Review.__table__.c
-    earlier: dict[int, list[tuple[int, str, dt.date | None]]] = {}
-    in_force = sa.select(Case.__table__.c.id).where(Case.__table__.c.status == CaseStatus.PLAN_IN_FORCE)
-    for case_id, cycle, status, transfer_on in s.connection().execute(
-            sa.select(rv.case_id, rv.cycle, rv.status, rv.transfer_on).where(rv.case_id.in_(in_force))):
-        earlier.setdefault(case_id, []).append((cycle, status, transfer_on))
+    earlier: dict[int, list[tuple[int, dt.date | None]]] = {}  # each plan's closed reviews: cycle, transfer
+    for case_id, cycle, transfer_on in s.connection().execute(
+            sa.select(rv.case_id, rv.cycle, rv.transfer_on).where(rv.case_id.in_(_without_open_review()))):
+        earlier.setdefault(case_id, []).append((cycle, transfer_on))
     due, opening = _Dates(), []
     for plan in plans:
         cycle = annual_review_cycle(plan.annual_key)
         reviews = earlier.get(plan.case_id, [])
-        if any(c == cycle or status == ReviewStatus.OPEN for c, status, _ in reviews):
+        if any(c == cycle for c, _ in reviews):
             continue
-        settled = {t for _, _, t in reviews if t}
+        settled = {t for _, t in reviews if t}
         cycle_dates = _cycle(plan.anchor_on, plan.annual_due_on, plan.date_of_birth, plan.year_group_offset,
                              settled, due)
         if on >= _opening_day(plan.anchor_on, cycle_dates[2]):
