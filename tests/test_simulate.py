@@ -70,6 +70,9 @@ def test_the_same_seed_gives_the_same_store_and_report_and_its_figures_are_what_
     assert store["plans_in_force"] >= SMALL["plans"] and store["reviews_due"] > 0
     rows = {t: len(r) for t, r in first_store.items()}
     assert rows["case"] == SMALL["requests"] + SMALL["plans"] and rows["review"] > 0
+    parts = {k: v for k, v in first["seconds"].items() if k.startswith("store: ")}  # the store's time, by part
+    assert set(parts) == {f"store: {p}" for p in ("import", "scheduler", "watch", "requests", "acts", "report")}
+    assert abs(sum(parts.values()) - first["seconds"]["store"]) <= 0.05 * len(parts)  # each rounded to 0.1 s
 
 
 def test_the_last_days_through_prefect_are_reproducible_but_for_the_ids_prefect_gives_the_runs(tmp_path,
